@@ -1,0 +1,142 @@
+//! The end-user chat: pick a persona, talk, see the history, see when it is paused.
+
+pub mod api;
+
+use crate::components::{ErrorBox, Loading};
+use crate::live::use_live_events;
+use crate::types::{ChatHistory, Sender, TurnOutcome};
+use api::{chat_personas, load_chat, SendMessage};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let query = use_query_map();
+    let workspace = query.read_untracked().get("w");
+    let events_url = match &workspace {
+        Some(w) => format!("/chat/events?w={w}"),
+        None => "/chat/events".to_string(),
+    };
+    let ws = workspace.clone();
+    let personas = Resource::new(|| (), move |_| chat_personas(ws.clone()));
+    let selected = RwSignal::new(query.read_untracked().get("persona").and_then(|p| p.parse::<i64>().ok()));
+    let send = ServerAction::<SendMessage>::new();
+    let tick = RwSignal::new(0u64);
+    use_live_events(events_url, move |_| tick.update(|t| *t += 1));
+    let ws = workspace.clone();
+    let history = Resource::new(move || (selected.get(), send.version().get(), tick.get()), move |(p, ..)| load_chat(ws.clone(), p));
+
+    view! {
+        <main class="chat">
+            <header class="chat-head">
+                <h1>"Chat"</h1>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match personas.await {
+                            Ok(list) if list.is_empty() => view! { <p class="empty">"No personas are available yet."</p> }.into_any(),
+                            Ok(list) => view! {
+                                <label class="persona-pick">"Persona "
+                                    <select on:change=move |ev| selected.set(event_target_value(&ev).parse().ok())>
+                                        {list.into_iter().map(|p| {
+                                            let is_sel = move || selected.get() == Some(p.id);
+                                            view! { <option value=p.id selected=is_sel>{p.name}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                            }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </header>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(h) => view! { <Conversation h send/> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn Conversation(h: ChatHistory, send: ServerAction<SendMessage>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let last_sent = RwSignal::new(String::new());
+    let persona_id = h.persona.id;
+    let persona_name = h.persona.name.clone();
+    let workspace = use_query_map().read_untracked().get("w");
+    let submit = move || {
+        let text = draft.get_untracked();
+        if text.trim().is_empty() || send.pending().get_untracked() {
+            return;
+        }
+        last_sent.set(text.clone());
+        send.dispatch(SendMessage { workspace: workspace.clone(), persona_id, message: text });
+        draft.set(String::new());
+    };
+    let submit_on_enter = submit.clone();
+    // Put the text back if the server refused it (e.g. too long): nothing typed is lost.
+    Effect::new(move || {
+        if let Some(Err(_)) = send.value().get() {
+            draft.set(last_sent.get_untracked());
+        }
+    });
+    let failed = move || matches!(send.value().get(), Some(Ok(TurnOutcome::Failed { .. })));
+    let refused = move || send.value().get().and_then(Result::err);
+    let name_for_typing = persona_name.clone();
+    view! {
+        {h.paused.then(|| view! {
+            <div class="paused" role="status">
+                <strong>"Conversation paused"</strong>
+                " — a member of our team is reviewing this conversation. Your messages are saved."
+            </div>
+        })}
+        <ol class="messages" aria-live="polite" aria-label="Messages">
+            {h.messages.is_empty().then(|| view! { <li class="empty">{format!("Say hello to {persona_name}.")}</li> })}
+            {h.messages.into_iter().map(|m| view! {
+                <li class=format!("msg {}", m.sender.as_str()) data-sender=m.sender.as_str()>
+                    <span class="who">{match m.sender {
+                        Sender::User => "You".to_string(),
+                        Sender::Assistant => m.persona_name.clone(),
+                        Sender::Operator => "Team".to_string(),
+                        Sender::Notice => "Notice".to_string(),
+                    }}</span>
+                    <span class="text">{m.content}</span>
+                </li>
+            }).collect_view()}
+            {move || send.pending().get().then(|| {
+                let pending = last_sent.get();
+                view! {
+                    <li class="msg user pending" data-sender="user"><span class="who">"You"</span><span class="text">{pending}</span></li>
+                    <li class="typing" aria-busy="true">{format!("{name_for_typing} is typing…")}</li>
+                }
+            })}
+        </ol>
+        {move || failed().then(|| view! {
+            <p class="error" role="alert">"The persona could not reply right now. Your message is saved — please try again."</p>
+        })}
+        {move || refused().map(|e| view! { <ErrorBox error=e/> })}
+        <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+            <label class="sr-only" for="chat-input">"Message"</label>
+            <textarea
+                id="chat-input"
+                name="message"
+                rows="2"
+                maxlength="4000"
+                placeholder="Write a message… (Enter to send, Shift+Enter for a new line)"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev| {
+                    if ev.key() == "Enter" && !ev.shift_key() {
+                        ev.prevent_default();
+                        submit_on_enter();
+                    }
+                }
+            ></textarea>
+            <button type="submit" disabled=move || send.pending().get()>"Send"</button>
+        </form>
+    }
+}

@@ -1,0 +1,436 @@
+//! The chat pipeline: one end-user turn from message to stored reply.
+//!
+//! Order (see DESIGN.md): store the user's message → halted? pause notice, no LLM →
+//! pick the persona version → build the context (memory, history, variables) → render
+//! the system prompt → call the LLM → store the reply and the `llm_requests` row →
+//! publish every stored message to the event bus.
+
+use super::db::Db;
+use super::llm::{CompletionRequest, LlmError};
+use super::{now_ms, AppState};
+use crate::error::{AppError, AppResult};
+use crate::types::{ChatHistory, ChatMessage, ChatPersona, LiveEvent, Message, Sender, TurnOutcome, PAUSE_NOTICE};
+use serde_json::json;
+use sqlx::Row;
+use std::time::Instant;
+
+/// Longest message an end user may send, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// Longest end-user id, in characters.
+pub const MAX_USER_ID_CHARS: usize = 128;
+
+/// An end user's id as the chat UI or an API client names it: 1–128 characters, no
+/// control characters. Errors: `Invalid` (field `user_id`).
+pub fn parse_user_id(id: &str) -> AppResult<String> {
+    let id = id.trim();
+    if id.is_empty() || id.chars().count() > MAX_USER_ID_CHARS || id.chars().any(char::is_control) {
+        return Err(AppError::invalid("user_id", format!("a user id is 1 to {MAX_USER_ID_CHARS} characters")));
+    }
+    Ok(id.to_string())
+}
+
+/// A chat message's text: not blank, at most [`MAX_MESSAGE_CHARS`]. Errors: `Invalid` (field `message`).
+pub fn parse_message(text: &str) -> AppResult<String> {
+    if text.trim().is_empty() {
+        return Err(AppError::invalid("message", "write a message first"));
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(AppError::invalid("message", format!("a message is at most {MAX_MESSAGE_CHARS} characters")));
+    }
+    Ok(text.trim_end().to_string())
+}
+
+/// The workspace `/chat` serves: the one with `slug`, else the configured one, else the
+/// first created. Errors: `NotFound` if there is none.
+pub async fn chat_workspace(state: &AppState, slug: Option<&str>) -> AppResult<i64> {
+    let slug = slug.or(state.config.chat_workspace.as_deref());
+    let id: Option<i64> = match slug {
+        Some(s) => sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = $1").bind(s).fetch_optional(&state.db.pool).await?,
+        None => sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id LIMIT 1").fetch_optional(&state.db.pool).await?,
+    };
+    id.ok_or_else(|| AppError::not_found("workspace"))
+}
+
+/// Personas end users can pick, oldest first (the seeded default comes first).
+pub async fn personas(db: &Db, workspace_id: i64) -> AppResult<Vec<ChatPersona>> {
+    let rows = sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id").bind(workspace_id).fetch_all(&db.pool).await?;
+    Ok(rows.iter().map(|r| Ok(ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? })).collect::<Result<_, sqlx::Error>>()?)
+}
+
+async fn persona(db: &Db, workspace_id: i64, persona_id: Option<i64>) -> AppResult<ChatPersona> {
+    let row = match persona_id {
+        Some(id) => sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 AND id = $2").bind(workspace_id).bind(id).fetch_optional(&db.pool).await?,
+        None => sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id LIMIT 1").bind(workspace_id).fetch_optional(&db.pool).await?,
+    };
+    match row {
+        Some(r) => Ok(ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? }),
+        None => Err(AppError::not_found("persona")),
+    }
+}
+
+/// The end user's row id, created on first contact.
+pub async fn ensure_end_user(db: &Db, workspace_id: i64, user_id: &str) -> AppResult<i64> {
+    sqlx::query("INSERT INTO end_users (workspace_id, external_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (workspace_id, external_id) DO NOTHING")
+        .bind(workspace_id)
+        .bind(user_id)
+        .bind(now_ms())
+        .execute(&db.pool)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT id FROM end_users WHERE workspace_id = $1 AND external_id = $2")
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_one(&db.pool)
+        .await?)
+}
+
+/// The end user's row id. Errors: `NotFound` if they never chatted in this workspace.
+pub async fn find_end_user(db: &Db, workspace_id: i64, user_id: &str) -> AppResult<i64> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM end_users WHERE workspace_id = $1 AND external_id = $2")
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    id.ok_or_else(|| AppError::not_found("user"))
+}
+
+/// The user's chat session with this persona, created if there is none yet.
+async fn ensure_session(db: &Db, workspace_id: i64, end_user_id: i64, persona_id: i64) -> AppResult<i64> {
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM chat_sessions WHERE workspace_id = $1 AND end_user_id = $2 AND template_id = $3 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(workspace_id)
+    .bind(end_user_id)
+    .bind(persona_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    Ok(sqlx::query_scalar("INSERT INTO chat_sessions (workspace_id, end_user_id, template_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(workspace_id)
+        .bind(end_user_id)
+        .bind(persona_id)
+        .bind(now_ms())
+        .fetch_one(&db.pool)
+        .await?)
+}
+
+/// Stores a message and publishes it to everyone watching.
+#[allow(clippy::too_many_arguments)]
+pub async fn store_message(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: &str,
+    end_user_id: i64,
+    session_id: i64,
+    persona_name: &str,
+    sender: Sender,
+    content: &str,
+) -> AppResult<Message> {
+    let now = now_ms();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (workspace_id, session_id, end_user_id, sender, content, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(session_id)
+    .bind(end_user_id)
+    .bind(sender.as_str())
+    .bind(content)
+    .bind(now)
+    .fetch_one(&state.db.pool)
+    .await?;
+    let message = Message { id, session_id, persona_name: persona_name.to_string(), sender, content: content.to_string(), created_at: now };
+    state.events.publish(workspace_id, LiveEvent::Message { user_id: user_id.to_string(), message: message.clone() });
+    Ok(message)
+}
+
+pub(crate) fn message_from_row(r: &sqlx::any::AnyRow) -> Result<Message, sqlx::Error> {
+    let sender: String = r.try_get("sender")?;
+    Ok(Message {
+        id: r.try_get("id")?,
+        session_id: r.try_get("session_id")?,
+        persona_name: r.try_get("persona_name")?,
+        sender: Sender::parse(&sender).unwrap_or(Sender::Notice),
+        content: r.try_get("content")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Whether an operator has halted this user.
+pub async fn is_halted(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<bool> {
+    let halted: Option<i64> = sqlx::query_scalar("SELECT halted FROM user_state WHERE end_user_id = $1 AND workspace_id = $2")
+        .bind(end_user_id)
+        .bind(workspace_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(halted.unwrap_or(0) != 0)
+}
+
+/// The chat as the user sees it when opening a persona: all messages of the session.
+pub async fn history(state: &AppState, workspace_id: i64, user_id: &str, persona_id: Option<i64>) -> AppResult<ChatHistory> {
+    let user_id = parse_user_id(user_id)?;
+    let persona = persona(&state.db, workspace_id, persona_id).await?;
+    let end_user_id = ensure_end_user(&state.db, workspace_id, &user_id).await?;
+    let session_id = ensure_session(&state.db, workspace_id, end_user_id, persona.id).await?;
+    let rows = sqlx::query(
+        "SELECT m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at FROM messages m \
+         JOIN chat_sessions s ON s.id = m.session_id JOIN templates t ON t.id = s.template_id \
+         WHERE m.session_id = $1 AND m.workspace_id = $2 ORDER BY m.id",
+    )
+    .bind(session_id)
+    .bind(workspace_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let messages = rows.iter().map(message_from_row).collect::<Result<_, _>>()?;
+    let paused = is_halted(&state.db, workspace_id, end_user_id).await?;
+    Ok(ChatHistory { session_id, persona, messages, paused })
+}
+
+async fn memory_map(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+    let rows = sqlx::query("SELECT key, value FROM user_memory WHERE workspace_id = $1 AND end_user_id = $2 ORDER BY key")
+        .bind(workspace_id)
+        .bind(end_user_id)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut map = serde_json::Map::new();
+    for r in &rows {
+        let value: String = r.try_get("value")?;
+        map.insert(r.try_get("key")?, serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value)));
+    }
+    Ok(map)
+}
+
+/// The last `window` conversational messages of the session before `before_id`, oldest first.
+async fn history_window(db: &Db, workspace_id: i64, session_id: i64, before_id: i64, window: u32) -> AppResult<Vec<(Sender, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT sender, content, created_at FROM messages WHERE workspace_id = $1 AND session_id = $2 AND id < $3 \
+         AND sender IN ('user', 'assistant', 'operator') ORDER BY id DESC LIMIT $4",
+    )
+    .bind(workspace_id)
+    .bind(session_id)
+    .bind(before_id)
+    .bind(window as i64)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter().rev() {
+        let sender: String = r.try_get("sender")?;
+        out.push((Sender::parse(&sender).unwrap_or(Sender::User), r.try_get("content")?, r.try_get("created_at")?));
+    }
+    Ok(out)
+}
+
+/// The LLM role for a stored sender: operator injections speak for the persona.
+fn llm_role(sender: Sender) -> &'static str {
+    match sender {
+        Sender::User => "user",
+        _ => "assistant",
+    }
+}
+
+/// What the pipeline wrote to `llm_requests` for one call.
+struct RequestLog<'a> {
+    workspace_id: i64,
+    end_user_id: i64,
+    session_id: i64,
+    template_id: i64,
+    template_version: i64,
+    messages: &'a [ChatMessage],
+    response: Option<&'a str>,
+    prompt_tokens: Option<u32>,
+    completion_tokens: Option<u32>,
+    latency_ms: i64,
+    status: &'a str,
+    error: Option<String>,
+}
+
+async fn log_request(state: &AppState, log: RequestLog<'_>) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO llm_requests (workspace_id, end_user_id, session_id, template_id, template_version, provider, model, messages, \
+         response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(log.workspace_id)
+    .bind(log.end_user_id)
+    .bind(log.session_id)
+    .bind(log.template_id)
+    .bind(log.template_version)
+    .bind(state.llm.kind())
+    .bind(state.llm.model().to_string())
+    .bind(serde_json::to_string(log.messages).unwrap_or_default())
+    .bind(log.response.map(str::to_string))
+    .bind(log.prompt_tokens.map(i64::from))
+    .bind(log.completion_tokens.map(i64::from))
+    .bind(log.latency_ms)
+    .bind(log.status)
+    .bind(log.error)
+    .bind(now_ms())
+    .execute(&state.db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Runs one user turn. `persona_id` None means the workspace's first persona.
+/// Errors: `Invalid` (user id, message), `NotFound` (persona). An LLM or template failure
+/// is not an error: the message is stored and the outcome is [`TurnOutcome::Failed`].
+#[tracing::instrument(skip(state, text), fields(workspace_id, user_id = %user_id))]
+pub async fn run_turn(state: &AppState, workspace_id: i64, user_id: &str, persona_id: Option<i64>, text: &str) -> AppResult<TurnOutcome> {
+    let user_id = parse_user_id(user_id)?;
+    let text = parse_message(text)?;
+    let persona = persona(&state.db, workspace_id, persona_id).await?;
+    let end_user_id = ensure_end_user(&state.db, workspace_id, &user_id).await?;
+    let session_id = ensure_session(&state.db, workspace_id, end_user_id, persona.id).await?;
+
+    // 1. Nothing a user sent is ever lost: store first.
+    let user_message = store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::User, &text).await?;
+
+    // 2. Halted: the pause notice, no LLM.
+    if is_halted(&state.db, workspace_id, end_user_id).await? {
+        let notice = store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::Notice, PAUSE_NOTICE).await?;
+        return Ok(TurnOutcome::Paused { user_message, notice });
+    }
+
+    // 3. The version and the context.
+    let (_, version) = super::personas::latest(&state.db, workspace_id, persona.id).await?;
+    let history = history_window(&state.db, workspace_id, session_id, user_message.id, state.config.history_window).await?;
+    let memory = memory_map(&state.db, workspace_id, end_user_id).await?;
+    let ctx = json!({
+        "user_id": user_id,
+        "current_message": text,
+        "history": history.iter().map(|(s, c, at)| json!({"role": llm_role(*s), "sender": s.as_str(), "content": c, "at": at})).collect::<Vec<_>>(),
+        "memory": memory,
+        "now": chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+    });
+
+    let mut log = RequestLog {
+        workspace_id,
+        end_user_id,
+        session_id,
+        template_id: persona.id,
+        template_version: version.version,
+        messages: &[],
+        response: None,
+        prompt_tokens: None,
+        completion_tokens: None,
+        latency_ms: 0,
+        status: "ok",
+        error: None,
+    };
+
+    // 4. Render the system prompt.
+    let system = match super::render::render(&version.content, &ctx) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, version = version.version, "persona failed to render");
+            log.status = "render_error";
+            log.error = Some(e.to_string());
+            log_request(state, log).await?;
+            return Ok(TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() });
+        }
+    };
+    let mut messages = Vec::with_capacity(history.len() + 2);
+    messages.push(ChatMessage::new("system", system));
+    messages.extend(history.iter().map(|(s, c, _)| ChatMessage::new(llm_role(*s), c.clone())));
+    messages.push(ChatMessage::new("user", text.clone()));
+    log.messages = &messages;
+
+    // 5. The LLM.
+    let started = Instant::now();
+    let result = state.llm.complete(CompletionRequest::new(messages.clone())).await;
+    log.latency_ms = started.elapsed().as_millis() as i64;
+    match result {
+        Ok(c) if !c.content.trim().is_empty() => {
+            log.prompt_tokens = Some(c.prompt_tokens);
+            log.completion_tokens = Some(c.completion_tokens);
+            log.response = Some(&c.content);
+            log_request(state, log).await?;
+            let reply = store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::Assistant, &c.content).await?;
+            Ok(TurnOutcome::Replied { user_message, reply })
+        }
+        other => {
+            let err = match other {
+                Err(e) => e,
+                Ok(_) => LlmError::Protocol("empty completion".into()),
+            };
+            tracing::warn!(error = %err, "LLM call failed");
+            log.status = "error";
+            log.error = Some(err.to_string());
+            log_request(state, log).await?;
+            Ok(TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() })
+        }
+    }
+}
+
+/// The cookie that identifies an end user of `/chat` (a random UUID, kept for a year).
+pub const CHAT_COOKIE: &str = "pd_uid";
+
+/// The end user's id from the `pd_uid` cookie. Errors: `Unauthorized` when it is missing
+/// or malformed (the [`chat_identity`] middleware sets it on every page load).
+pub fn cookie_user_id(headers: &http::HeaderMap) -> AppResult<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == CHAT_COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| uuid::Uuid::parse_str(v).is_ok())
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Axum middleware: gives every browser without a valid `pd_uid` cookie a new one (on the
+/// request, so this request already sees it, and on the response). HttpOnly, SameSite=Lax,
+/// Secure when the config says so.
+pub async fn chat_identity(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if cookie_user_id(req.headers()).is_ok() {
+        return next.run(req).await;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    if let Ok(v) = http::HeaderValue::from_str(&format!("{CHAT_COOKIE}={id}")) {
+        req.headers_mut().append(http::header::COOKIE, v);
+    }
+    let mut res = next.run(req).await;
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    if let Ok(v) = http::HeaderValue::from_str(&format!("{CHAT_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}")) {
+        res.headers_mut().append(http::header::SET_COOKIE, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids_and_messages_are_validated() {
+        assert_eq!(parse_user_id("  alice ").unwrap(), "alice");
+        assert!(parse_user_id("").is_err());
+        assert!(parse_user_id(&"x".repeat(MAX_USER_ID_CHARS + 1)).is_err());
+        assert!(parse_message("   ").is_err());
+        assert!(parse_message(&"x".repeat(MAX_MESSAGE_CHARS + 1)).is_err());
+        assert_eq!(parse_message("hi\n").unwrap(), "hi");
+    }
+
+    #[test]
+    fn the_chat_cookie_must_be_a_uuid() {
+        let mut h = http::HeaderMap::new();
+        assert!(cookie_user_id(&h).is_err());
+        h.insert(http::header::COOKIE, "a=1; pd_uid=not-a-uuid".parse().unwrap());
+        assert!(cookie_user_id(&h).is_err());
+        let id = uuid::Uuid::new_v4().to_string();
+        h.insert(http::header::COOKIE, format!("a=1; pd_uid={id}").parse().unwrap());
+        assert_eq!(cookie_user_id(&h).unwrap(), id);
+    }
+
+    #[test]
+    fn operator_injections_speak_for_the_persona() {
+        assert_eq!(llm_role(Sender::User), "user");
+        assert_eq!(llm_role(Sender::Assistant), "assistant");
+        assert_eq!(llm_role(Sender::Operator), "assistant");
+    }
+}

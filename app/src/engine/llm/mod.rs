@@ -1,0 +1,97 @@
+//! LLM providers: the embedded model (`local`) and any OpenAI-compatible endpoint (`openai`).
+//!
+//! Both speak the same shape: a list of chat messages in, one completion out, with token
+//! counts and timings so the pipeline can log every call in `llm_requests`.
+
+pub mod local;
+pub mod openai;
+
+use crate::types::ChatMessage;
+use std::time::Duration;
+
+/// Sampling settings for one completion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompletionRequest {
+    /// Messages in order, e.g. `system`, then history, then the new `user` message.
+    pub messages: Vec<ChatMessage>,
+    /// Upper bound on generated tokens.
+    pub max_tokens: u32,
+    /// 0.0 = greedy.
+    pub temperature: f32,
+    pub top_p: f32,
+    /// Generation stops before any of these strings.
+    pub stop: Vec<String>,
+}
+
+impl CompletionRequest {
+    /// A request with the default sampling settings (max 256 tokens, temperature 0.7, top_p 0.9).
+    pub fn new(messages: Vec<ChatMessage>) -> Self {
+        Self { messages, max_tokens: 256, temperature: 0.7, top_p: 0.9, stop: Vec::new() }
+    }
+}
+
+/// One finished completion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    /// The generated text, trimmed of surrounding white space.
+    pub content: String,
+    /// Tokens in the prompt as the provider counted them.
+    pub prompt_tokens: u32,
+    /// Tokens generated.
+    pub completion_tokens: u32,
+    /// The model that answered, as the provider names it.
+    pub model: String,
+}
+
+/// Why a completion failed. The message is for the log and the request log row,
+/// never for an end user.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum LlmError {
+    /// The provider could not be reached (connection refused, DNS, TLS).
+    #[error("connect: {0}")]
+    Connect(String),
+    /// No answer within the configured timeout.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// The provider answered with an HTTP error status.
+    #[error("http {status}: {body}")]
+    Status { status: u16, body: String },
+    /// The provider answered with something that is not a completion.
+    #[error("protocol: {0}")]
+    Protocol(String),
+    /// The provider cannot serve at all (e.g. the model file is missing).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The configured provider. An enum rather than a trait object: two kinds, no `async_trait`.
+pub enum LlmProvider {
+    Local(local::LocalLlm),
+    OpenAi(openai::OpenAiClient),
+}
+
+impl LlmProvider {
+    /// The provider kind as stored in `llm_requests.provider`: `local` or `openai`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LlmProvider::Local(_) => "local",
+            LlmProvider::OpenAi(_) => "openai",
+        }
+    }
+
+    /// The model name as configured.
+    pub fn model(&self) -> &str {
+        match self {
+            LlmProvider::Local(l) => l.model_name(),
+            LlmProvider::OpenAi(c) => c.model(),
+        }
+    }
+
+    /// Runs one completion. Errors: see [`LlmError`].
+    pub async fn complete(&self, req: CompletionRequest) -> Result<Completion, LlmError> {
+        match self {
+            LlmProvider::Local(l) => l.complete(req).await,
+            LlmProvider::OpenAi(c) => c.complete(req).await,
+        }
+    }
+}

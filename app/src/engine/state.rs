@@ -1,0 +1,45 @@
+//! The one application state, built once at start-up and shared by Leptos (context) and
+//! axum (`State`).
+
+use super::config::{Config, LlmConfig};
+use super::db::Db;
+use super::events::EventBus;
+use super::llm::{local, openai, LlmProvider};
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub llm: Arc<LlmProvider>,
+    pub events: EventBus,
+}
+
+impl AppState {
+    /// Connects the database (migrating it), builds the LLM provider and the event bus.
+    /// Errors: see [`Db::connect`] and [`openai::OpenAiClient::new`].
+    pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        let llm = match &config.llm {
+            LlmConfig::Local { model_path, threads, context_size } => LlmProvider::Local(local::LocalLlm::spawn(local::LocalConfig {
+                model_path: model_path.clone(),
+                threads: *threads,
+                context_size: *context_size,
+            })),
+            LlmConfig::OpenAi { base_url, model, api_key, connect_timeout, request_timeout, max_retries } => {
+                LlmProvider::OpenAi(openai::OpenAiClient::new(openai::OpenAiConfig {
+                    base_url: base_url.clone(),
+                    model: model.clone(),
+                    api_key: api_key.clone(),
+                    connect_timeout: *connect_timeout,
+                    request_timeout: *request_timeout,
+                    max_retries: *max_retries,
+                })?)
+            }
+        };
+        Ok(AppState { leptos_options, db, config: Arc::new(config), llm: Arc::new(llm), events: EventBus::new() })
+    }
+}

@@ -1,0 +1,53 @@
+//! Glue for server functions: get the state and the logged-in operator, and make errors
+//! carry their HTTP status.
+
+use super::AppState;
+use crate::error::AppResult;
+use crate::types::OperatorInfo;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+/// Session key holding the logged-in operator's account id.
+pub const OPERATOR_KEY: &str = "operator_id";
+
+/// Runs a server function body; on error sets the response status from [`AppError::status`].
+pub async fn guard<T>(fut: impl std::future::Future<Output = AppResult<T>>) -> AppResult<T> {
+    let res = fut.await;
+    if let Err(e) = &res {
+        if let Some(ro) = use_context::<ResponseOptions>() {
+            ro.set_status(e.status());
+        }
+    }
+    res
+}
+
+/// The app state from Leptos context. Errors: `Internal` if the server was built without it.
+pub fn state() -> AppResult<AppState> {
+    use_context::<AppState>().ok_or_else(|| super::internal("context", "AppState missing from context"))
+}
+
+/// The operator session of this request.
+pub async fn session() -> AppResult<tower_sessions::Session> {
+    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| super::internal("session", e))
+}
+
+/// The state and the logged-in operator. Errors: `Unauthorized` when nobody is logged in
+/// or the account was deactivated.
+pub async fn operator() -> AppResult<(AppState, OperatorInfo)> {
+    let state = state()?;
+    let session = session().await?;
+    let op = super::auth::current_operator(&state.db, &session).await?;
+    Ok((state, op))
+}
+
+/// Request headers (to read the end user's chat cookie).
+pub async fn headers() -> AppResult<http::HeaderMap> {
+    leptos_axum::extract::<http::HeaderMap>().await.map_err(|e| super::internal("headers", e))
+}
+
+/// Adds a `Set-Cookie` header to the response.
+pub fn set_cookie(value: &str) {
+    if let (Some(ro), Ok(v)) = (use_context::<ResponseOptions>(), http::HeaderValue::from_str(value)) {
+        ro.append_header(http::header::SET_COOKIE, v);
+    }
+}

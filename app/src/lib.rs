@@ -1,0 +1,67 @@
+//! PromptDev's Leptos application: the operator dashboard (`/dashboard`), the end-user
+//! chat (`/chat`), the server functions they call, and — behind the `ssr` feature — the
+//! engine that runs on the server.
+
+pub mod auth;
+pub mod chat;
+pub mod components;
+pub mod error;
+pub mod live;
+pub mod monitor;
+pub mod personas;
+pub mod types;
+
+#[cfg(feature = "ssr")]
+pub mod engine;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app (server side).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Marks the page as interactive; end-to-end tests wait for it before clicking.
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/promptdev.css"/>
+        <Title text="PromptDev"/>
+        <Router>
+            <Routes fallback=components::NotFound>
+                <Route path=path!("/") view=components::Home/>
+                <Route path=path!("/login") view=auth::LoginPage/>
+                <ParentRoute path=path!("/dashboard") view=components::DashboardLayout>
+                    <Route path=path!("") view=personas::PersonaList/>
+                    <Route path=path!("personas/new") view=personas::NewPersona/>
+                    <Route path=path!("personas/:id") view=personas::PersonaEditor/>
+                    <Route path=path!("monitor") view=monitor::UserList/>
+                    <Route path=path!("monitor/:user_id") view=monitor::ConversationView/>
+                </ParentRoute>
+                <Route path=path!("/chat") view=chat::ChatPage/>
+            </Routes>
+        </Router>
+    }
+}

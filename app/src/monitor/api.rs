@@ -1,0 +1,83 @@
+//! Server functions for the monitor: users, a conversation, halt / resume / inject, memory.
+
+use crate::error::AppResult;
+use crate::types::{Conversation, EndUserSummary, MemoryEntry, Message, UserState};
+use leptos::prelude::*;
+
+/// End users of the workspace, most recently active first.
+#[server(input = server_fn::codec::GetUrl)]
+pub async fn list_users() -> AppResult<Vec<EndUserSummary>> {
+    use crate::engine::{monitor, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        monitor::list_users(&state.db, op.workspace_id).await
+    })
+    .await
+}
+
+/// One user's conversation, state and memory. Errors: `NotFound`.
+#[server(input = server_fn::codec::GetUrl)]
+pub async fn get_conversation(user_id: String) -> AppResult<Conversation> {
+    use crate::engine::{monitor, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        monitor::conversation(&state.db, op.workspace_id, &user_id).await
+    })
+    .await
+}
+
+/// Halts the user's conversation. Errors: `Invalid` (reason), `NotFound`.
+#[server]
+pub async fn halt_user(user_id: String, reason: String) -> AppResult<UserState> {
+    use crate::engine::{monitor, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        monitor::halt(&state, op.workspace_id, &user_id, &op.email, &reason).await
+    })
+    .await
+}
+
+/// Resumes the user's conversation. Errors: `NotFound`.
+#[server]
+pub async fn resume_user(user_id: String) -> AppResult<UserState> {
+    use crate::engine::{monitor, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        monitor::resume(&state, op.workspace_id, &user_id, &op.email).await
+    })
+    .await
+}
+
+/// Sends a message to the user as the operator. Errors: `Invalid`, `NotFound`.
+#[server]
+pub async fn inject_message(user_id: String, message: String) -> AppResult<Message> {
+    use crate::engine::{monitor, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        monitor::inject(&state, op.workspace_id, &user_id, &op.email, &message).await
+    })
+    .await
+}
+
+/// Sets a memory entry. `value` is parsed as JSON when it is valid JSON, else kept as text.
+#[server]
+pub async fn set_memory(user_id: String, key: String, value: String) -> AppResult<MemoryEntry> {
+    use crate::engine::{monitor, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        let value = serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value));
+        monitor::set_memory(&state.db, op.workspace_id, &user_id, &key, &value).await
+    })
+    .await
+}
+
+/// Deletes a memory entry. Errors: `NotFound`.
+#[server]
+pub async fn delete_memory(user_id: String, key: String) -> AppResult<()> {
+    use crate::engine::{monitor, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        monitor::delete_memory(&state.db, op.workspace_id, &user_id, &key).await
+    })
+    .await
+}

@@ -1,0 +1,7 @@
+//! The PromptDev server: configuration, start-up, the REST API and the live event streams.
+//! `main.rs` only parses the command line and calls into here; tests start the same
+//! [`startup::Application`] on a loopback port.
+
+pub mod api;
+pub mod sse;
+pub mod startup;

@@ -1,0 +1,43 @@
+//! Server-Sent Event streams: `/admin/events` (every event of the operator's workspace)
+//! and `/chat/events` (the calling end user's own events only).
+
+use crate::api::{ApiError, Operator};
+use app::engine::{chat, AppState};
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use std::convert::Infallible;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt;
+
+fn stream(state: &AppState, workspace_id: i64, user: Option<String>) -> impl Stream<Item = Result<Event, Infallible>> {
+    BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
+        let ev = item.ok()?;
+        if ev.workspace_id != workspace_id || user.as_deref().is_some_and(|u| u != ev.event.user_id()) {
+            return None;
+        }
+        Event::default().json_data(&ev.event).ok().map(Ok)
+    })
+}
+
+/// Every message and state change of the operator's workspace. 401 without login.
+pub async fn admin_events(State(state): State<AppState>, Operator(op): Operator) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    Sse::new(stream(&state, op.workspace_id, None)).keep_alive(KeepAlive::default())
+}
+
+#[derive(serde::Deserialize)]
+pub struct ChatEventsQuery {
+    /// Workspace slug, as in `/chat?w=…`.
+    w: Option<String>,
+}
+
+/// The end user's own messages and pause state, identified by the `pd_uid` cookie.
+pub async fn chat_events(
+    State(state): State<AppState>,
+    headers: http::HeaderMap,
+    Query(q): Query<ChatEventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let user = chat::cookie_user_id(&headers)?;
+    let ws = chat::chat_workspace(&state, q.w.as_deref()).await?;
+    Ok(Sse::new(stream(&state, ws, Some(user))).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,103 @@
+//! Builds the whole application (state, sessions, routes) and serves it.
+
+use crate::{api, sse};
+use app::engine::config::Config;
+use app::engine::sessions::AppSessionStore;
+use app::engine::{auth, chat, AppState};
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Name of the operator session cookie.
+pub const SESSION_COOKIE: &str = "pd_session";
+
+/// A built application bound to its port, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    /// The address actually bound (port 0 in the config picks a free port).
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// Email and password of the operator created on this first start, if any.
+    pub first_login: Option<(String, String)>,
+}
+
+impl Application {
+    /// Connects and migrates the database, creates the first operator if there is none,
+    /// opens the session store and binds the port. Errors: database, port in use.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("promptdev")
+            .site_root(config.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let secure = config.secure_cookies;
+        let state = AppState::build(config, leptos_options).await?;
+        let first_login = auth::ensure_first_operator(&state.db).await?;
+        let store = AppSessionStore::open(&state.db).await?;
+        store.spawn_cleanup(std::time::Duration::from_secs(3600));
+        let sessions = SessionManagerLayer::new(store)
+            .with_name(SESSION_COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(secure)
+            .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(24)));
+        let router = router(state.clone()).layer(sessions).layer(TraceLayer::new_for_http());
+        Ok(Application { listener, router, addr, state, first_login })
+    }
+
+    /// Serves until the process gets Ctrl-C / SIGTERM.
+    pub async fn run(self) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        Ok(())
+    }
+
+    /// Serves until the returned task is aborted (for tests).
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let _ = axum::serve(self.listener, self.router).await;
+        })
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx_state = state.clone();
+    let context = move || provide_context(ctx_state.clone());
+    let opts = state.leptos_options.clone();
+    Router::new()
+        .route("/health", get(api::health))
+        .merge(api::router())
+        .route("/admin/events", get(sse::admin_events))
+        .route("/chat/events", get(sse::chat_events))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(opts.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), chat::chat_identity))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

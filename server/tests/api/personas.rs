@@ -1,0 +1,77 @@
+use crate::helpers::{spawn_app, Backend};
+use crate::on_both;
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn versions_are_numbered_and_rollback_makes_a_new_one(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let id = app.create_persona("Bob", "You are Bob, v1.").await;
+
+    // Posting the same name again writes version 2.
+    let (s, body) = app.post("/admin/templates", json!({"name": "Bob", "content": "You are Bob, v2.", "created_by": "x"})).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["version"], 2);
+    let (s, v3) = app.post(&format!("/admin/templates/{id}/versions"), json!({"content": "You are Bob, v3.", "note": "third"})).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(v3["version"], 3);
+
+    let (s, v4) = app.post(&format!("/admin/templates/{id}/rollback/1"), json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v4}");
+    assert_eq!(v4["version"], 4);
+    assert_eq!(v4["content"], "You are Bob, v1.");
+    assert_eq!(v4["note"], "Rollback to version 1");
+
+    let (s, detail) = app.get(&format!("/admin/templates/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    let versions = detail["versions"].as_array().unwrap();
+    let numbers: Vec<i64> = versions.iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, vec![4, 3, 2, 1], "newest first");
+    // Versions are immutable: v1 is still there, unchanged, with its checksum and author.
+    assert_eq!(versions[3]["content"], "You are Bob, v1.");
+    assert_eq!(versions[3]["checksum"], app::engine::personas::checksum("You are Bob, v1."));
+    assert_eq!(versions[3]["author"], app.admin_email);
+    assert_eq!(versions[0]["checksum"], versions[3]["checksum"]);
+
+    let (s, list) = app.get("/admin/templates").await;
+    assert_eq!(s, StatusCode::OK);
+    let bob = list.as_array().unwrap().iter().find(|p| p["name"] == "Bob").unwrap();
+    assert_eq!(bob["latest_version"], 4);
+
+    // A version that does not exist.
+    let (s, body) = app.post(&format!("/admin/templates/{id}/rollback/99"), json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+on_both!(versions_are_numbered_and_rollback_makes_a_new_one);
+
+async fn template_errors_are_refused_with_their_line(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let (s, body) = app.post("/admin/templates", json!({"name": "Broken", "content": "Hello\n{% if x %}\nno end", "created_by": "t"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "template");
+    assert!(body["error"]["line"].as_u64().is_some(), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("line"), "{body}");
+    // Nothing was created.
+    let (_, list) = app.get("/admin/templates").await;
+    assert!(list.as_array().unwrap().iter().all(|p| p["name"] != "Broken"));
+
+    let (s, body) = app.post("/admin/templates", json!({"name": "  ", "content": "ok", "created_by": "t"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "name");
+
+    let (s, body) = app.post("/admin/templates", json!({"name": 5})).await;
+    assert!(s.is_client_error(), "{s}");
+    assert_eq!(body["error"]["code"], "invalid");
+}
+on_both!(template_errors_are_refused_with_their_line);
+
+async fn a_new_workspace_has_the_default_persona(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let (_, list) = app.get("/admin/templates").await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec![app::engine::personas::DEFAULT_PERSONA_NAME]);
+}
+on_both!(a_new_workspace_has_the_default_persona);
