@@ -5,7 +5,9 @@
 use app::engine::monitor::{self, LlmRequestRow};
 use app::engine::{auth, chat, personas, web::OPERATOR_KEY, AppState};
 use app::error::AppError;
-use app::types::{EndUserSummary, MemoryEntry, OperatorInfo, PersonaDetail, PersonaSummary, TurnOutcome, UserState, VersionInfo};
+use app::types::{
+    EndUserSummary, MemoryEntry, OperatorInfo, PersonaDetail, PersonaSummary, TurnOutcome, UserState, VersionInfo,
+};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -27,7 +29,10 @@ impl From<AppError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        ApiError(AppError::Invalid { field: None, message: format!("the request body is not valid: {}", r.body_text()) })
+        ApiError(AppError::Invalid {
+            field: None,
+            message: format!("the request body is not valid: {}", r.body_text()),
+        })
     }
 }
 
@@ -101,7 +106,8 @@ pub async fn health(State(state): State<AppState>) -> Response {
         Ok(_) => Json(json!({"status": "ok", "database": "ok", "llm": state.llm.kind()})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (http::StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "database": "unreachable"}))).into_response()
+            (http::StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "error", "database": "unreachable"})))
+                .into_response()
         }
     }
 }
@@ -113,7 +119,11 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, session: tower_sessions::Session, ApiJson(b): ApiJson<LoginBody>) -> ApiResult<OperatorInfo> {
+async fn login(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> ApiResult<OperatorInfo> {
     Ok(Json(auth::login(&state.db, &session, &b.username, &b.password).await?))
 }
 
@@ -149,8 +159,20 @@ struct TemplateWritten {
 }
 
 /// `POST /admin/templates`: creates the persona, or a new version when the name exists.
-async fn create_template(State(state): State<AppState>, Operator(op): Operator, ApiJson(b): ApiJson<CreateTemplateBody>) -> Result<(http::StatusCode, Json<TemplateWritten>), ApiError> {
-    let (persona, version) = personas::upsert_by_name(&state.db, op.workspace_id, &b.name, &b.content, b.note.as_deref().unwrap_or(""), &op.email).await?;
+async fn create_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    ApiJson(b): ApiJson<CreateTemplateBody>,
+) -> Result<(http::StatusCode, Json<TemplateWritten>), ApiError> {
+    let (persona, version) = personas::upsert_by_name(
+        &state.db,
+        op.workspace_id,
+        &b.name,
+        &b.content,
+        b.note.as_deref().unwrap_or(""),
+        &op.email,
+    )
+    .await?;
     let status = if version == 1 { http::StatusCode::CREATED } else { http::StatusCode::OK };
     Ok((status, Json(TemplateWritten { persona, version })))
 }
@@ -159,7 +181,11 @@ async fn list_templates(State(state): State<AppState>, Operator(op): Operator) -
     Ok(Json(personas::list(&state.db, op.workspace_id).await?))
 }
 
-async fn get_template(State(state): State<AppState>, Operator(op): Operator, Path(id): Path<i64>) -> ApiResult<PersonaDetail> {
+async fn get_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> ApiResult<PersonaDetail> {
     Ok(Json(personas::get(&state.db, op.workspace_id, id).await?))
 }
 
@@ -170,16 +196,29 @@ struct VersionBody {
     note: String,
 }
 
-async fn save_version(State(state): State<AppState>, Operator(op): Operator, Path(id): Path<i64>, ApiJson(b): ApiJson<VersionBody>) -> Result<(http::StatusCode, Json<VersionInfo>), ApiError> {
+async fn save_version(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> Result<(http::StatusCode, Json<VersionInfo>), ApiError> {
     let v = personas::save_version(&state.db, op.workspace_id, id, &b.content, &b.note, &op.email).await?;
     Ok((http::StatusCode::CREATED, Json(v)))
 }
 
-async fn get_version(State(state): State<AppState>, Operator(op): Operator, Path((id, n)): Path<(i64, i64)>) -> ApiResult<VersionInfo> {
+async fn get_version(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path((id, n)): Path<(i64, i64)>,
+) -> ApiResult<VersionInfo> {
     Ok(Json(personas::version(&state.db, op.workspace_id, id, n).await?))
 }
 
-async fn rollback(State(state): State<AppState>, Operator(op): Operator, Path((id, n)): Path<(i64, i64)>) -> Result<(http::StatusCode, Json<VersionInfo>), ApiError> {
+async fn rollback(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path((id, n)): Path<(i64, i64)>,
+) -> Result<(http::StatusCode, Json<VersionInfo>), ApiError> {
     let v = personas::rollback(&state.db, op.workspace_id, id, n, &op.email).await?;
     Ok((http::StatusCode::CREATED, Json(v)))
 }
@@ -193,7 +232,12 @@ struct HaltBody {
     reason: String,
 }
 
-async fn halt(State(state): State<AppState>, Operator(op): Operator, Path(user_id): Path<String>, ApiJson(b): ApiJson<HaltBody>) -> ApiResult<UserState> {
+async fn halt(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(user_id): Path<String>,
+    ApiJson(b): ApiJson<HaltBody>,
+) -> ApiResult<UserState> {
     Ok(Json(monitor::halt(&state, op.workspace_id, &user_id, &op.email, &b.reason).await?))
 }
 
@@ -205,7 +249,12 @@ struct ResumeQuery {
     operator: Option<String>,
 }
 
-async fn resume(State(state): State<AppState>, Operator(op): Operator, Path(user_id): Path<String>, Query(_q): Query<ResumeQuery>) -> ApiResult<UserState> {
+async fn resume(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(user_id): Path<String>,
+    Query(_q): Query<ResumeQuery>,
+) -> ApiResult<UserState> {
     Ok(Json(monitor::resume(&state, op.workspace_id, &user_id, &op.email).await?))
 }
 
@@ -214,7 +263,12 @@ struct InjectBody {
     message: String,
 }
 
-async fn inject(State(state): State<AppState>, Operator(op): Operator, Path(user_id): Path<String>, ApiJson(b): ApiJson<InjectBody>) -> Result<(http::StatusCode, Json<app::types::Message>), ApiError> {
+async fn inject(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(user_id): Path<String>,
+    ApiJson(b): ApiJson<InjectBody>,
+) -> Result<(http::StatusCode, Json<app::types::Message>), ApiError> {
     let m = monitor::inject(&state, op.workspace_id, &user_id, &op.email, &b.message).await?;
     Ok((http::StatusCode::CREATED, Json(m)))
 }
@@ -223,7 +277,11 @@ async fn users(State(state): State<AppState>, Operator(op): Operator) -> ApiResu
     Ok(Json(monitor::list_users(&state.db, op.workspace_id).await?))
 }
 
-async fn conversation(State(state): State<AppState>, Operator(op): Operator, Path(user_id): Path<String>) -> ApiResult<app::types::Conversation> {
+async fn conversation(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(user_id): Path<String>,
+) -> ApiResult<app::types::Conversation> {
     Ok(Json(monitor::conversation(&state.db, op.workspace_id, &user_id).await?))
 }
 
@@ -236,7 +294,11 @@ async fn set_memory(
     Ok(Json(monitor::set_memory(&state.db, op.workspace_id, &user_id, &key, &value).await?))
 }
 
-async fn delete_memory(State(state): State<AppState>, Operator(op): Operator, Path((user_id, key)): Path<(String, String)>) -> Result<http::StatusCode, ApiError> {
+async fn delete_memory(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path((user_id, key)): Path<(String, String)>,
+) -> Result<http::StatusCode, ApiError> {
     monitor::delete_memory(&state.db, op.workspace_id, &user_id, &key).await?;
     Ok(http::StatusCode::NO_CONTENT)
 }
@@ -246,7 +308,11 @@ struct RequestsQuery {
     limit: Option<i64>,
 }
 
-async fn requests(State(state): State<AppState>, Operator(op): Operator, Query(q): Query<RequestsQuery>) -> ApiResult<Vec<LlmRequestRow>> {
+async fn requests(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Query(q): Query<RequestsQuery>,
+) -> ApiResult<Vec<LlmRequestRow>> {
     Ok(Json(monitor::llm_requests(&state.db, op.workspace_id, q.limit.unwrap_or(50)).await?))
 }
 

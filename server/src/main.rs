@@ -71,7 +71,9 @@ async fn admin_create(config: Config, email: &str, is_super: bool) -> anyhow::Re
         line.trim_end_matches(['\r', '\n']).to_string()
     };
     let db = app::engine::db::Db::connect(&config.database_url).await?;
-    let op = app::engine::auth::create_operator(&db, email, &password, is_super).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let op = app::engine::auth::create_operator(&db, email, &password, is_super)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("Created operator {} (workspace {}).", op.email, op.workspace_id);
     Ok(())
 }

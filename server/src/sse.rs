@@ -21,7 +21,10 @@ fn stream(state: &AppState, workspace_id: i64, user: Option<String>) -> impl Str
 }
 
 /// Every message and state change of the operator's workspace. 401 without login.
-pub async fn admin_events(State(state): State<AppState>, Operator(op): Operator) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn admin_events(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     Sse::new(stream(&state, op.workspace_id, None)).keep_alive(KeepAlive::default())
 }
 

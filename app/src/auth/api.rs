@@ -5,14 +5,14 @@ use crate::types::OperatorInfo;
 use leptos::prelude::*;
 
 /// The logged-in operator. Errors: `Unauthorized`.
-#[server(input = server_fn::codec::GetUrl)]
+#[server(endpoint = "auth/current_operator", input = server_fn::codec::GetUrl)]
 pub async fn current_operator() -> AppResult<OperatorInfo> {
     use crate::engine::web;
     web::guard(async move { Ok(web::operator().await?.1) }).await
 }
 
 /// Logs in and goes to the dashboard. Errors: `BadCredentials`.
-#[server]
+#[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String) -> AppResult<OperatorInfo> {
     use crate::engine::{auth, web};
     web::guard(async move {
@@ -26,7 +26,7 @@ pub async fn login(email: String, password: String) -> AppResult<OperatorInfo> {
 }
 
 /// Logs out and goes to the login page.
-#[server]
+#[server(endpoint = "auth/logout")]
 pub async fn logout() -> AppResult<()> {
     use crate::engine::{auth, web};
     web::guard(async move {

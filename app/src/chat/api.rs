@@ -6,7 +6,7 @@ use crate::types::{ChatHistory, ChatPersona, TurnOutcome};
 use leptos::prelude::*;
 
 /// Personas offered in the chat of `workspace` (a slug; default: the server's chat workspace).
-#[server(input = server_fn::codec::GetUrl)]
+#[server(endpoint = "chat/chat_personas", input = server_fn::codec::GetUrl)]
 pub async fn chat_personas(workspace: Option<String>) -> AppResult<Vec<ChatPersona>> {
     use crate::engine::{chat, web};
     web::guard(async move {
@@ -18,7 +18,7 @@ pub async fn chat_personas(workspace: Option<String>) -> AppResult<Vec<ChatPerso
 }
 
 /// The caller's conversation with a persona (default: the first persona).
-#[server(input = server_fn::codec::GetUrl)]
+#[server(endpoint = "chat/load_chat", input = server_fn::codec::GetUrl)]
 pub async fn load_chat(workspace: Option<String>, persona_id: Option<i64>) -> AppResult<ChatHistory> {
     use crate::engine::{chat, web};
     web::guard(async move {
@@ -32,7 +32,7 @@ pub async fn load_chat(workspace: Option<String>, persona_id: Option<i64>) -> Ap
 
 /// Sends one message and returns the reply, the pause notice, or the failure.
 /// Errors: `Invalid` (empty or too long message), `NotFound` (persona).
-#[server]
+#[server(endpoint = "chat/send_message")]
 pub async fn send_message(workspace: Option<String>, persona_id: i64, message: String) -> AppResult<TurnOutcome> {
     use crate::engine::{chat, web};
     web::guard(async move {

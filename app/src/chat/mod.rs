@@ -24,7 +24,10 @@ pub fn ChatPage() -> impl IntoView {
     let tick = RwSignal::new(0u64);
     use_live_events(events_url, move |_| tick.update(|t| *t += 1));
     let ws = workspace.clone();
-    let history = Resource::new(move || (selected.get(), send.version().get(), tick.get()), move |(p, ..)| load_chat(ws.clone(), p));
+    let history = Resource::new(
+        move || (selected.get(), send.version().get(), tick.get()),
+        move |(p, ..)| load_chat(ws.clone(), p),
+    );
 
     view! {
         <main class="chat">
@@ -89,7 +92,7 @@ fn Conversation(h: ChatHistory, send: ServerAction<SendMessage>) -> impl IntoVie
     let name_for_typing = persona_name.clone();
     view! {
         {h.paused.then(|| view! {
-            <div class="paused" role="status">
+            <div class="paused" role="status" data-testid="paused-banner">
                 <strong>"Conversation paused"</strong>
                 " — a member of our team is reviewing this conversation. Your messages are saved."
             </div>

@@ -18,7 +18,13 @@ impl Email {
         let s = s.trim().to_lowercase();
         let ok = s.len() <= 254
             && !s.chars().any(char::is_whitespace)
-            && s.split_once('@').is_some_and(|(local, host)| !local.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.') && !host.contains('@'));
+            && s.split_once('@').is_some_and(|(local, host)| {
+                !local.is_empty()
+                    && host.contains('.')
+                    && !host.starts_with('.')
+                    && !host.ends_with('.')
+                    && !host.contains('@')
+            });
         if ok {
             Ok(Email(s))
         } else {
@@ -57,7 +63,8 @@ async fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// A fixed hash verified when the email is unknown, so both paths cost the same time.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3mNfCv2dn8pQ1+JpYvbG6X8q9vZm0m7YbH3Kq5pQkqA";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3mNfCv2dn8pQ1+JpYvbG6X8q9vZm0m7YbH3Kq5pQkqA";
 
 /// Checks an email and password. Errors: `BadCredentials` for an unknown email, a wrong
 /// password or a deactivated account (the same answer, so emails cannot be probed).
@@ -134,12 +141,13 @@ pub async fn create_operator(db: &Db, email: &str, password: &str, is_super: boo
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
     let slug = workspace_slug(email.as_str());
-    let ws_id: i64 = sqlx::query_scalar("INSERT INTO workspaces (name, slug, created_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind(email.as_str())
-        .bind(&slug)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+    let ws_id: i64 =
+        sqlx::query_scalar("INSERT INTO workspaces (name, slug, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(email.as_str())
+            .bind(&slug)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (workspace_id, email, password_hash, is_super, is_active, created_at) \
          VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
@@ -160,7 +168,12 @@ pub async fn create_operator(db: &Db, email: &str, password: &str, is_super: boo
     })?;
     super::personas::seed_default(&mut tx, ws_id, email.as_str()).await?;
     tx.commit().await?;
-    Ok(OperatorInfo { id, email: email.as_str().to_string(), workspace_id: ws_id, workspace_name: email.as_str().to_string() })
+    Ok(OperatorInfo {
+        id,
+        email: email.as_str().to_string(),
+        workspace_id: ws_id,
+        workspace_name: email.as_str().to_string(),
+    })
 }
 
 /// A URL-safe, unique workspace slug derived from the email's local part.

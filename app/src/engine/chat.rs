@@ -45,22 +45,46 @@ pub fn parse_message(text: &str) -> AppResult<String> {
 pub async fn chat_workspace(state: &AppState, slug: Option<&str>) -> AppResult<i64> {
     let slug = slug.or(state.config.chat_workspace.as_deref());
     let id: Option<i64> = match slug {
-        Some(s) => sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = $1").bind(s).fetch_optional(&state.db.pool).await?,
-        None => sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id LIMIT 1").fetch_optional(&state.db.pool).await?,
+        Some(s) => {
+            sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = $1")
+                .bind(s)
+                .fetch_optional(&state.db.pool)
+                .await?
+        }
+        None => {
+            sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id LIMIT 1").fetch_optional(&state.db.pool).await?
+        }
     };
     id.ok_or_else(|| AppError::not_found("workspace"))
 }
 
 /// Personas end users can pick, oldest first (the seeded default comes first).
 pub async fn personas(db: &Db, workspace_id: i64) -> AppResult<Vec<ChatPersona>> {
-    let rows = sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id").bind(workspace_id).fetch_all(&db.pool).await?;
-    Ok(rows.iter().map(|r| Ok(ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? })).collect::<Result<_, sqlx::Error>>()?)
+    let rows = sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id")
+        .bind(workspace_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Ok(ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? }))
+        .collect::<Result<_, sqlx::Error>>()?)
 }
 
 async fn persona(db: &Db, workspace_id: i64, persona_id: Option<i64>) -> AppResult<ChatPersona> {
     let row = match persona_id {
-        Some(id) => sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 AND id = $2").bind(workspace_id).bind(id).fetch_optional(&db.pool).await?,
-        None => sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id LIMIT 1").bind(workspace_id).fetch_optional(&db.pool).await?,
+        Some(id) => {
+            sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 AND id = $2")
+                .bind(workspace_id)
+                .bind(id)
+                .fetch_optional(&db.pool)
+                .await?
+        }
+        None => {
+            sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id LIMIT 1")
+                .bind(workspace_id)
+                .fetch_optional(&db.pool)
+                .await?
+        }
     };
     match row {
         Some(r) => Ok(ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? }),
@@ -139,7 +163,14 @@ pub async fn store_message(
     .bind(now)
     .fetch_one(&state.db.pool)
     .await?;
-    let message = Message { id, session_id, persona_name: persona_name.to_string(), sender, content: content.to_string(), created_at: now };
+    let message = Message {
+        id,
+        session_id,
+        persona_name: persona_name.to_string(),
+        sender,
+        content: content.to_string(),
+        created_at: now,
+    };
     state.events.publish(workspace_id, LiveEvent::Message { user_id: user_id.to_string(), message: message.clone() });
     Ok(message)
 }
@@ -158,16 +189,22 @@ pub(crate) fn message_from_row(r: &sqlx::any::AnyRow) -> Result<Message, sqlx::E
 
 /// Whether an operator has halted this user.
 pub async fn is_halted(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<bool> {
-    let halted: Option<i64> = sqlx::query_scalar("SELECT halted FROM user_state WHERE end_user_id = $1 AND workspace_id = $2")
-        .bind(end_user_id)
-        .bind(workspace_id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let halted: Option<i64> =
+        sqlx::query_scalar("SELECT halted FROM user_state WHERE end_user_id = $1 AND workspace_id = $2")
+            .bind(end_user_id)
+            .bind(workspace_id)
+            .fetch_optional(&db.pool)
+            .await?;
     Ok(halted.unwrap_or(0) != 0)
 }
 
 /// The chat as the user sees it when opening a persona: all messages of the session.
-pub async fn history(state: &AppState, workspace_id: i64, user_id: &str, persona_id: Option<i64>) -> AppResult<ChatHistory> {
+pub async fn history(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: &str,
+    persona_id: Option<i64>,
+) -> AppResult<ChatHistory> {
     let user_id = parse_user_id(user_id)?;
     let persona = persona(&state.db, workspace_id, persona_id).await?;
     let end_user_id = ensure_end_user(&state.db, workspace_id, &user_id).await?;
@@ -186,12 +223,17 @@ pub async fn history(state: &AppState, workspace_id: i64, user_id: &str, persona
     Ok(ChatHistory { session_id, persona, messages, paused })
 }
 
-async fn memory_map(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<serde_json::Map<String, serde_json::Value>> {
-    let rows = sqlx::query("SELECT key, value FROM user_memory WHERE workspace_id = $1 AND end_user_id = $2 ORDER BY key")
-        .bind(workspace_id)
-        .bind(end_user_id)
-        .fetch_all(&db.pool)
-        .await?;
+async fn memory_map(
+    db: &Db,
+    workspace_id: i64,
+    end_user_id: i64,
+) -> AppResult<serde_json::Map<String, serde_json::Value>> {
+    let rows =
+        sqlx::query("SELECT key, value FROM user_memory WHERE workspace_id = $1 AND end_user_id = $2 ORDER BY key")
+            .bind(workspace_id)
+            .bind(end_user_id)
+            .fetch_all(&db.pool)
+            .await?;
     let mut map = serde_json::Map::new();
     for r in &rows {
         let value: String = r.try_get("value")?;
@@ -201,7 +243,13 @@ async fn memory_map(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<s
 }
 
 /// The last `window` conversational messages of the session before `before_id`, oldest first.
-async fn history_window(db: &Db, workspace_id: i64, session_id: i64, before_id: i64, window: u32) -> AppResult<Vec<(Sender, String, i64)>> {
+async fn history_window(
+    db: &Db,
+    workspace_id: i64,
+    session_id: i64,
+    before_id: i64,
+    window: u32,
+) -> AppResult<Vec<(Sender, String, i64)>> {
     let rows = sqlx::query(
         "SELECT sender, content, created_at FROM messages WHERE workspace_id = $1 AND session_id = $2 AND id < $3 \
          AND sender IN ('user', 'assistant', 'operator') ORDER BY id DESC LIMIT $4",
@@ -274,7 +322,13 @@ async fn log_request(state: &AppState, log: RequestLog<'_>) -> AppResult<()> {
 /// Errors: `Invalid` (user id, message), `NotFound` (persona). An LLM or template failure
 /// is not an error: the message is stored and the outcome is [`TurnOutcome::Failed`].
 #[tracing::instrument(skip(state, text), fields(workspace_id, user_id = %user_id))]
-pub async fn run_turn(state: &AppState, workspace_id: i64, user_id: &str, persona_id: Option<i64>, text: &str) -> AppResult<TurnOutcome> {
+pub async fn run_turn(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: &str,
+    persona_id: Option<i64>,
+    text: &str,
+) -> AppResult<TurnOutcome> {
     let user_id = parse_user_id(user_id)?;
     let text = parse_message(text)?;
     let persona = persona(&state.db, workspace_id, persona_id).await?;
@@ -282,17 +336,30 @@ pub async fn run_turn(state: &AppState, workspace_id: i64, user_id: &str, person
     let session_id = ensure_session(&state.db, workspace_id, end_user_id, persona.id).await?;
 
     // 1. Nothing a user sent is ever lost: store first.
-    let user_message = store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::User, &text).await?;
+    let user_message =
+        store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::User, &text)
+            .await?;
 
     // 2. Halted: the pause notice, no LLM.
     if is_halted(&state.db, workspace_id, end_user_id).await? {
-        let notice = store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::Notice, PAUSE_NOTICE).await?;
+        let notice = store_message(
+            state,
+            workspace_id,
+            &user_id,
+            end_user_id,
+            session_id,
+            &persona.name,
+            Sender::Notice,
+            PAUSE_NOTICE,
+        )
+        .await?;
         return Ok(TurnOutcome::Paused { user_message, notice });
     }
 
     // 3. The version and the context.
     let (_, version) = super::personas::latest(&state.db, workspace_id, persona.id).await?;
-    let history = history_window(&state.db, workspace_id, session_id, user_message.id, state.config.history_window).await?;
+    let history =
+        history_window(&state.db, workspace_id, session_id, user_message.id, state.config.history_window).await?;
     let memory = memory_map(&state.db, workspace_id, end_user_id).await?;
     let ctx = json!({
         "user_id": user_id,
@@ -344,7 +411,17 @@ pub async fn run_turn(state: &AppState, workspace_id: i64, user_id: &str, person
             log.completion_tokens = Some(c.completion_tokens);
             log.response = Some(&c.content);
             log_request(state, log).await?;
-            let reply = store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::Assistant, &c.content).await?;
+            let reply = store_message(
+                state,
+                workspace_id,
+                &user_id,
+                end_user_id,
+                session_id,
+                &persona.name,
+                Sender::Assistant,
+                &c.content,
+            )
+            .await?;
             Ok(TurnOutcome::Replied { user_message, reply })
         }
         other => {
@@ -396,7 +473,9 @@ pub async fn chat_identity(
     }
     let mut res = next.run(req).await;
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    if let Ok(v) = http::HeaderValue::from_str(&format!("{CHAT_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}")) {
+    if let Ok(v) = http::HeaderValue::from_str(&format!(
+        "{CHAT_COOKIE}={id}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}"
+    )) {
         res.headers_mut().append(http::header::SET_COOKIE, v);
     }
     res

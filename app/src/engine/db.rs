@@ -35,11 +35,7 @@ impl Db {
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://");
         };
-        let url = if dialect == Dialect::Sqlite {
-            prepare_sqlite_file(url)?
-        } else {
-            url.to_string()
-        };
+        let url = if dialect == Dialect::Sqlite { prepare_sqlite_file(url)? } else { url.to_string() };
         let opts = sqlx::any::AnyConnectOptions::from_str(&url).context("parse DATABASE_URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })

@@ -40,6 +40,5 @@ impl From<sqlx::Error> for AppError {
 
 /// True when the error is a violated unique constraint (either dialect).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    err.as_database_error().is_some_and(|e| e.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }

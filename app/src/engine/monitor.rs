@@ -43,11 +43,13 @@ pub async fn list_users(db: &Db, workspace_id: i64) -> AppResult<Vec<EndUserSumm
 
 /// Halt state of a user.
 pub async fn user_state(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<UserState> {
-    let row = sqlx::query("SELECT halted, reason, halted_by, halted_at FROM user_state WHERE end_user_id = $1 AND workspace_id = $2")
-        .bind(end_user_id)
-        .bind(workspace_id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT halted, reason, halted_by, halted_at FROM user_state WHERE end_user_id = $1 AND workspace_id = $2",
+    )
+    .bind(end_user_id)
+    .bind(workspace_id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(match row {
         Some(r) if r.try_get::<i64, _>("halted")? != 0 => UserState {
             halted: true,
@@ -96,7 +98,13 @@ async fn audit(db: &Db, workspace_id: i64, actor: &str, action: &str, target: &s
     Ok(())
 }
 
-async fn set_halted(state: &AppState, workspace_id: i64, user_id: &str, by: &str, reason: Option<&str>) -> AppResult<UserState> {
+async fn set_halted(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: &str,
+    by: &str,
+    reason: Option<&str>,
+) -> AppResult<UserState> {
     let end_user_id = find_end_user(&state.db, workspace_id, user_id).await?;
     let halted = reason.is_some() as i64;
     let (by_col, at_col) = if reason.is_some() { (Some(by), Some(now_ms())) } else { (None, None) };
@@ -112,7 +120,15 @@ async fn set_halted(state: &AppState, workspace_id: i64, user_id: &str, by: &str
     .bind(at_col)
     .execute(&state.db.pool)
     .await?;
-    audit(&state.db, workspace_id, by, if halted == 1 { "halt" } else { "resume" }, user_id, reason.unwrap_or_default()).await?;
+    audit(
+        &state.db,
+        workspace_id,
+        by,
+        if halted == 1 { "halt" } else { "resume" },
+        user_id,
+        reason.unwrap_or_default(),
+    )
+    .await?;
     let st = user_state(&state.db, workspace_id, end_user_id).await?;
     state.events.publish(workspace_id, LiveEvent::State { user_id: user_id.to_string(), state: st.clone() });
     Ok(st)
@@ -159,15 +175,19 @@ pub async fn inject(state: &AppState, workspace_id: i64, user_id: &str, by: &str
 
 /// The user's memory, by key.
 pub async fn memory(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<Vec<MemoryEntry>> {
-    let rows = sqlx::query("SELECT key, value FROM user_memory WHERE workspace_id = $1 AND end_user_id = $2 ORDER BY key")
-        .bind(workspace_id)
-        .bind(end_user_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT key, value FROM user_memory WHERE workspace_id = $1 AND end_user_id = $2 ORDER BY key")
+            .bind(workspace_id)
+            .bind(end_user_id)
+            .fetch_all(&db.pool)
+            .await?;
     rows.iter()
         .map(|r| {
             let raw: String = r.try_get("value")?;
-            Ok(MemoryEntry { key: r.try_get("key")?, value: serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)) })
+            Ok(MemoryEntry {
+                key: r.try_get("key")?,
+                value: serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)),
+            })
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
@@ -176,14 +196,26 @@ pub async fn memory(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<V
 /// A memory key: 1–64 characters of letters, digits, `_`, `-`, `.`. Errors: `Invalid` (field `key`).
 pub fn parse_memory_key(key: &str) -> AppResult<String> {
     let key = key.trim();
-    if key.is_empty() || key.chars().count() > MAX_MEMORY_KEY_CHARS || !key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')) {
-        return Err(AppError::invalid("key", format!("a key is 1 to {MAX_MEMORY_KEY_CHARS} letters, digits, _ - or .")));
+    if key.is_empty()
+        || key.chars().count() > MAX_MEMORY_KEY_CHARS
+        || !key.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(AppError::invalid(
+            "key",
+            format!("a key is 1 to {MAX_MEMORY_KEY_CHARS} letters, digits, _ - or ."),
+        ));
     }
     Ok(key.to_string())
 }
 
 /// Sets one memory entry (JSON value, at most 16 KiB serialised). Errors: `Invalid`, `NotFound` (user).
-pub async fn set_memory(db: &Db, workspace_id: i64, user_id: &str, key: &str, value: &serde_json::Value) -> AppResult<MemoryEntry> {
+pub async fn set_memory(
+    db: &Db,
+    workspace_id: i64,
+    user_id: &str,
+    key: &str,
+    value: &serde_json::Value,
+) -> AppResult<MemoryEntry> {
     let key = parse_memory_key(key)?;
     let raw = serde_json::to_string(value).map_err(|e| super::internal("memory json", e))?;
     if raw.len() > 16 * 1024 {

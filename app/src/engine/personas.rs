@@ -29,7 +29,10 @@ pub fn parse_name(name: &str) -> AppResult<String> {
         return Err(AppError::invalid("name", "give the persona a name"));
     }
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(AppError::invalid("name", format!("use at most {MAX_NAME_CHARS} characters, no control characters")));
+        return Err(AppError::invalid(
+            "name",
+            format!("use at most {MAX_NAME_CHARS} characters, no control characters"),
+        ));
     }
     Ok(name.to_string())
 }
@@ -50,12 +53,14 @@ pub fn checksum(content: &str) -> String {
 /// Seeds the default persona in a new workspace (inside the caller's transaction).
 pub async fn seed_default(tx: &mut sqlx::Transaction<'_, sqlx::Any>, workspace_id: i64, author: &str) -> AppResult<()> {
     let now = now_ms();
-    let id: i64 = sqlx::query_scalar("INSERT INTO templates (workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id")
-        .bind(workspace_id)
-        .bind(DEFAULT_PERSONA_NAME)
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO templates (workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(DEFAULT_PERSONA_NAME)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
     Ok(insert_version(tx, workspace_id, id, 1, DEFAULT_PERSONA, "Default persona", author).await?)
 }
 
@@ -94,25 +99,34 @@ async fn insert_version(
 
 /// Creates a persona at version 1. Errors: `Invalid` (name, note), `Template` (content
 /// does not compile), `Conflict` (name taken in this workspace).
-pub async fn create(db: &Db, workspace_id: i64, name: &str, content: &str, note: &str, author: &str) -> AppResult<PersonaSummary> {
+pub async fn create(
+    db: &Db,
+    workspace_id: i64,
+    name: &str,
+    content: &str,
+    note: &str,
+    author: &str,
+) -> AppResult<PersonaSummary> {
     let name = parse_name(name)?;
     let note = parse_note(note)?;
     super::render::check(content)?;
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
-    let id: i64 = sqlx::query_scalar("INSERT INTO templates (workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id")
-        .bind(workspace_id)
-        .bind(&name)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::Conflict { message: format!("a persona named “{name}” exists already") }
-            } else {
-                e.into()
-            }
-        })?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO templates (workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(&name)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::Conflict { message: format!("a persona named “{name}” exists already") }
+        } else {
+            e.into()
+        }
+    })?;
     insert_version(&mut tx, workspace_id, id, 1, content, &note, author).await?;
     tx.commit().await?;
     Ok(PersonaSummary { id, name, latest_version: 1, updated_at: now })
@@ -120,7 +134,14 @@ pub async fn create(db: &Db, workspace_id: i64, name: &str, content: &str, note:
 
 /// Saves `content` as the next version (latest + 1). Errors: `NotFound` (not in this
 /// workspace), `Template`, `Invalid`.
-pub async fn save_version(db: &Db, workspace_id: i64, template_id: i64, content: &str, note: &str, author: &str) -> AppResult<VersionInfo> {
+pub async fn save_version(
+    db: &Db,
+    workspace_id: i64,
+    template_id: i64,
+    content: &str,
+    note: &str,
+    author: &str,
+) -> AppResult<VersionInfo> {
     let note = parse_note(note)?;
     super::render::check(content)?;
     // Two operators saving at once both compute the same next number; the unique
@@ -159,7 +180,14 @@ pub async fn rollback(db: &Db, workspace_id: i64, template_id: i64, n: i64, auth
 
 /// Creates the persona, or saves a new version if the name exists (the REST API's
 /// `POST /admin/templates`). Returns the persona and the version number written.
-pub async fn upsert_by_name(db: &Db, workspace_id: i64, name: &str, content: &str, note: &str, author: &str) -> AppResult<(PersonaSummary, i64)> {
+pub async fn upsert_by_name(
+    db: &Db,
+    workspace_id: i64,
+    name: &str,
+    content: &str,
+    note: &str,
+    author: &str,
+) -> AppResult<(PersonaSummary, i64)> {
     let name = parse_name(name)?;
     let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE workspace_id = $1 AND name = $2")
         .bind(workspace_id)

@@ -32,7 +32,10 @@ pub fn check(content: &str) -> Result<(), AppError> {
         return Err(AppError::invalid("content", "the template is empty"));
     }
     if content.len() > MAX_TEMPLATE_BYTES {
-        return Err(AppError::invalid("content", format!("the template is larger than {} KiB", MAX_TEMPLATE_BYTES / 1024)));
+        return Err(AppError::invalid(
+            "content",
+            format!("the template is larger than {} KiB", MAX_TEMPLATE_BYTES / 1024),
+        ));
     }
     environment().template_from_str(content).map(|_| ()).map_err(|e| to_app_error(&e))
 }
@@ -80,7 +83,8 @@ mod tests {
 
     #[test]
     fn runaway_loops_run_out_of_fuel() {
-        let err = render("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", &json!({}));
+        let err =
+            render("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", &json!({}));
         assert!(matches!(err, Err(AppError::Template { .. })));
     }
 

@@ -24,11 +24,13 @@ impl AppState {
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url).await?;
         let llm = match &config.llm {
-            LlmConfig::Local { model_path, threads, context_size } => LlmProvider::Local(local::LocalLlm::spawn(local::LocalConfig {
-                model_path: model_path.clone(),
-                threads: *threads,
-                context_size: *context_size,
-            })),
+            LlmConfig::Local { model_path, threads, context_size } => {
+                LlmProvider::Local(local::LocalLlm::spawn(local::LocalConfig {
+                    model_path: model_path.clone(),
+                    threads: *threads,
+                    context_size: *context_size,
+                }))
+            }
             LlmConfig::OpenAi { base_url, model, api_key, connect_timeout, request_timeout, max_retries } => {
                 LlmProvider::OpenAi(openai::OpenAiClient::new(openai::OpenAiConfig {
                     base_url: base_url.clone(),

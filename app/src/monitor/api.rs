@@ -5,7 +5,7 @@ use crate::types::{Conversation, EndUserSummary, MemoryEntry, Message, UserState
 use leptos::prelude::*;
 
 /// End users of the workspace, most recently active first.
-#[server(input = server_fn::codec::GetUrl)]
+#[server(endpoint = "monitor/list_users", input = server_fn::codec::GetUrl)]
 pub async fn list_users() -> AppResult<Vec<EndUserSummary>> {
     use crate::engine::{monitor, web};
     web::guard(async move {
@@ -16,7 +16,7 @@ pub async fn list_users() -> AppResult<Vec<EndUserSummary>> {
 }
 
 /// One user's conversation, state and memory. Errors: `NotFound`.
-#[server(input = server_fn::codec::GetUrl)]
+#[server(endpoint = "monitor/get_conversation", input = server_fn::codec::GetUrl)]
 pub async fn get_conversation(user_id: String) -> AppResult<Conversation> {
     use crate::engine::{monitor, web};
     web::guard(async move {
@@ -27,7 +27,7 @@ pub async fn get_conversation(user_id: String) -> AppResult<Conversation> {
 }
 
 /// Halts the user's conversation. Errors: `Invalid` (reason), `NotFound`.
-#[server]
+#[server(endpoint = "monitor/halt_user")]
 pub async fn halt_user(user_id: String, reason: String) -> AppResult<UserState> {
     use crate::engine::{monitor, web};
     web::guard(async move {
@@ -38,7 +38,7 @@ pub async fn halt_user(user_id: String, reason: String) -> AppResult<UserState> 
 }
 
 /// Resumes the user's conversation. Errors: `NotFound`.
-#[server]
+#[server(endpoint = "monitor/resume_user")]
 pub async fn resume_user(user_id: String) -> AppResult<UserState> {
     use crate::engine::{monitor, web};
     web::guard(async move {
@@ -49,7 +49,7 @@ pub async fn resume_user(user_id: String) -> AppResult<UserState> {
 }
 
 /// Sends a message to the user as the operator. Errors: `Invalid`, `NotFound`.
-#[server]
+#[server(endpoint = "monitor/inject_message")]
 pub async fn inject_message(user_id: String, message: String) -> AppResult<Message> {
     use crate::engine::{monitor, web};
     web::guard(async move {
@@ -60,7 +60,7 @@ pub async fn inject_message(user_id: String, message: String) -> AppResult<Messa
 }
 
 /// Sets a memory entry. `value` is parsed as JSON when it is valid JSON, else kept as text.
-#[server]
+#[server(endpoint = "monitor/set_memory")]
 pub async fn set_memory(user_id: String, key: String, value: String) -> AppResult<MemoryEntry> {
     use crate::engine::{monitor, web};
     web::guard(async move {
@@ -72,7 +72,7 @@ pub async fn set_memory(user_id: String, key: String, value: String) -> AppResul
 }
 
 /// Deletes a memory entry. Errors: `NotFound`.
-#[server]
+#[server(endpoint = "monitor/delete_memory")]
 pub async fn delete_memory(user_id: String, key: String) -> AppResult<()> {
     use crate::engine::{monitor, web};
     web::guard(async move {

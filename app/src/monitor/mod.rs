@@ -78,11 +78,23 @@ pub fn ConversationView() -> impl IntoView {
     let set_mem = ServerAction::<SetMemory>::new();
     let del_mem = ServerAction::<DeleteMemory>::new();
     let conversation = Resource::new(
-        move || (user_id(), tick.get(), halt.version().get(), resume.version().get(), inject.version().get(), set_mem.version().get(), del_mem.version().get()),
+        move || {
+            (
+                user_id(),
+                tick.get(),
+                halt.version().get(),
+                resume.version().get(),
+                inject.version().get(),
+                set_mem.version().get(),
+                del_mem.version().get(),
+            )
+        },
         |(u, ..)| get_conversation(u),
     );
     let action_error = move || {
-        halt.value().get().and_then(Result::err)
+        halt.value()
+            .get()
+            .and_then(Result::err)
             .or_else(|| resume.value().get().and_then(Result::err))
             .or_else(|| inject.value().get().and_then(Result::err))
             .or_else(|| set_mem.value().get().and_then(Result::err))

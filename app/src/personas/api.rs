@@ -5,7 +5,7 @@ use crate::types::{PersonaDetail, PersonaSummary, VersionInfo};
 use leptos::prelude::*;
 
 /// The workspace's personas by name.
-#[server(input = server_fn::codec::GetUrl)]
+#[server(endpoint = "personas/list_personas", input = server_fn::codec::GetUrl)]
 pub async fn list_personas() -> AppResult<Vec<PersonaSummary>> {
     use crate::engine::{personas, web};
     web::guard(async move {
@@ -16,7 +16,7 @@ pub async fn list_personas() -> AppResult<Vec<PersonaSummary>> {
 }
 
 /// A persona with its versions, newest first. Errors: `NotFound`.
-#[server(input = server_fn::codec::GetUrl)]
+#[server(endpoint = "personas/get_persona", input = server_fn::codec::GetUrl)]
 pub async fn get_persona(id: i64) -> AppResult<PersonaDetail> {
     use crate::engine::{personas, web};
     web::guard(async move {
@@ -28,7 +28,7 @@ pub async fn get_persona(id: i64) -> AppResult<PersonaDetail> {
 
 /// Creates a persona (version 1) and opens it in the editor.
 /// Errors: `Invalid`, `Template`, `Conflict` (name taken).
-#[server]
+#[server(endpoint = "personas/create_persona")]
 pub async fn create_persona(name: String, content: String, note: String) -> AppResult<PersonaSummary> {
     use crate::engine::{personas, web};
     web::guard(async move {
@@ -41,7 +41,7 @@ pub async fn create_persona(name: String, content: String, note: String) -> AppR
 }
 
 /// Saves the editor's content as the next version. Errors: `NotFound`, `Template`, `Invalid`.
-#[server]
+#[server(endpoint = "personas/save_persona_version")]
 pub async fn save_persona_version(id: i64, content: String, note: String) -> AppResult<VersionInfo> {
     use crate::engine::{personas, web};
     web::guard(async move {
@@ -52,7 +52,7 @@ pub async fn save_persona_version(id: i64, content: String, note: String) -> App
 }
 
 /// Restores version `version` as a new version. Errors: `NotFound`.
-#[server]
+#[server(endpoint = "personas/rollback_persona")]
 pub async fn rollback_persona(id: i64, version: i64) -> AppResult<VersionInfo> {
     use crate::engine::{personas, web};
     web::guard(async move {

@@ -103,7 +103,8 @@ pub fn PersonaEditor() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let save = ServerAction::<SavePersonaVersion>::new();
     let rollback = ServerAction::<RollbackPersona>::new();
-    let persona = Resource::new(move || (id(), save.version().get(), rollback.version().get()), |(id, _, _)| get_persona(id));
+    let persona =
+        Resource::new(move || (id(), save.version().get(), rollback.version().get()), |(id, _, _)| get_persona(id));
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -117,7 +118,11 @@ pub fn PersonaEditor() -> impl IntoView {
 }
 
 #[component]
-fn Editor(persona: PersonaDetail, save: ServerAction<SavePersonaVersion>, rollback: ServerAction<RollbackPersona>) -> impl IntoView {
+fn Editor(
+    persona: PersonaDetail,
+    save: ServerAction<SavePersonaVersion>,
+    rollback: ServerAction<RollbackPersona>,
+) -> impl IntoView {
     let latest = persona.versions.first().cloned();
     let content = latest.as_ref().map(|v| v.content.clone()).unwrap_or_default();
     let latest_n = latest.as_ref().map(|v| v.version).unwrap_or_default();
@@ -165,7 +170,13 @@ fn Editor(persona: PersonaDetail, save: ServerAction<SavePersonaVersion>, rollba
 }
 
 #[component]
-fn VersionRow(v: VersionInfo, latest_n: i64, confirming: RwSignal<Option<i64>>, rollback: ServerAction<RollbackPersona>, id: i64) -> impl IntoView {
+fn VersionRow(
+    v: VersionInfo,
+    latest_n: i64,
+    confirming: RwSignal<Option<i64>>,
+    rollback: ServerAction<RollbackPersona>,
+    id: i64,
+) -> impl IntoView {
     let n = v.version;
     let short = v.checksum.chars().take(10).collect::<String>();
     view! {

@@ -1,4 +1,4 @@
-use crate::helpers::{request_with, new_client, spawn_app, spawn_with, test_config, fake_llm_config, Backend};
+use crate::helpers::{fake_llm_config, new_client, request_with, spawn_app, spawn_with, test_config, Backend};
 use crate::on_both;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -94,7 +94,11 @@ async fn anonymous_callers_get_401_everywhere(b: Backend) {
         (Method::GET, "/admin/events"),
     ];
     for (m, path) in routes {
-        let body = if m == Method::GET { None } else { Some(json!({"name": "x", "content": "x", "reason": "x", "message": "x"})) };
+        let body = if m == Method::GET {
+            None
+        } else {
+            Some(json!({"name": "x", "content": "x", "reason": "x", "message": "x"}))
+        };
         let (s, body) = request_with(&new_client(), &app.base, m.clone(), path, body).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path}: {body}");
         assert_eq!(body["error"]["code"], "unauthorized", "{m} {path}");
@@ -108,10 +112,66 @@ on_both!(anonymous_callers_get_401_everywhere);
 
 async fn the_first_operator_is_created_once(b: Backend) {
     let app = spawn_app(b).await;
-    let again = server::startup::Application::build(test_config(&app.database_url, fake_llm_config(&app.llm))).await.unwrap();
+    let again =
+        server::startup::Application::build(test_config(&app.database_url, fake_llm_config(&app.llm))).await.unwrap();
     assert!(again.first_login.is_none(), "a second start must not create another operator");
     let n = app::engine::auth::operator_count(&app.state.db).await.unwrap();
     assert_eq!(n, 1);
     let _ = spawn_with; // keeps the helper linked for other modules
 }
 on_both!(the_first_operator_is_created_once);
+
+async fn server_functions_check_login_and_workspace(b: Backend) {
+    let app = spawn_app(b).await;
+    let anon = new_client();
+    for path in [
+        "/api/auth/current_operator",
+        "/api/personas/list_personas",
+        "/api/personas/get_persona?id=1",
+        "/api/monitor/list_users",
+        "/api/monitor/get_conversation?user_id=x",
+    ] {
+        let resp = anon.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "GET {path}");
+    }
+    for (path, form) in [
+        ("/api/personas/create_persona", vec![("name", "x"), ("content", "x"), ("note", "")]),
+        ("/api/personas/save_persona_version", vec![("id", "1"), ("content", "x"), ("note", "")]),
+        ("/api/monitor/halt_user", vec![("user_id", "x"), ("reason", "y")]),
+        ("/api/monitor/inject_message", vec![("user_id", "x"), ("message", "y")]),
+    ] {
+        let resp = anon.post(format!("{}{path}", app.base)).form(&form).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "POST {path}");
+    }
+
+    app.login_admin().await;
+    let id = app.create_persona("Mine", "You are mine.").await;
+    app::engine::auth::create_operator(&app.state.db, "other@example.com", "other-password", false).await.unwrap();
+    let other = new_client();
+    let (s, _) = request_with(
+        &other,
+        &app.base,
+        Method::POST,
+        "/admin/login",
+        Some(json!({"username": "other@example.com", "password": "other-password"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let resp = other.get(format!("{}/api/personas/get_persona?id={id}", app.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "not_found", "the typed error reaches the client: {body}");
+    let resp = other
+        .post(format!("{}/api/personas/save_persona_version", app.base))
+        .form(&[("id", id.to_string().as_str()), ("content", "taken over"), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // The owner sees their persona through the same server function.
+    let resp = app.client.get(format!("{}/api/personas/get_persona?id={id}", app.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let detail: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(detail["versions"].as_array().unwrap().len(), 1);
+}
+on_both!(server_functions_check_login_and_workspace);

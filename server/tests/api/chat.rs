@@ -105,7 +105,14 @@ async fn bad_chat_input_is_refused_and_stores_nothing(b: Backend) {
     let long = "x".repeat(app::engine::chat::MAX_MESSAGE_CHARS + 1);
     let (s, _) = app.chat("dee", &long).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, body) = crate::helpers::request_with(&crate::helpers::new_client(), &app.base, reqwest::Method::POST, "/chat", Some(json!({"message": "no user"}))).await;
+    let (s, body) = crate::helpers::request_with(
+        &crate::helpers::new_client(),
+        &app.base,
+        reqwest::Method::POST,
+        "/chat",
+        Some(json!({"message": "no user"})),
+    )
+    .await;
     assert!(s.is_client_error());
     assert_eq!(body["error"]["code"], "invalid");
     let (s, body) = app.chat_persona("dee", 999_999, "hi").await;

@@ -69,7 +69,12 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
         g.requests.push(body.clone());
         g.script.pop_front()
     };
-    let last_user = body["messages"].as_array().and_then(|m| m.last()).and_then(|m| m["content"].as_str()).unwrap_or("").to_string();
+    let last_user = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_string();
     match answer.unwrap_or(Scripted::Reply(format!("echo: {last_user}"))) {
         Scripted::Reply(content) => Json(json!({
             "id": "chatcmpl-fake",

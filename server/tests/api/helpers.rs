@@ -106,28 +106,50 @@ impl TestApp {
     }
 
     pub async fn login_admin(&self) {
-        let (s, body) = self.post("/admin/login", json!({"username": self.admin_email, "password": self.admin_password})).await;
+        let (s, body) =
+            self.post("/admin/login", json!({"username": self.admin_email, "password": self.admin_password})).await;
         assert_eq!(s, StatusCode::OK, "{body}");
     }
 
     /// One end-user turn through `POST /chat`.
     pub async fn chat(&self, user_id: &str, message: &str) -> (StatusCode, Value) {
-        request_with(&new_client(), &self.base, Method::POST, "/chat", Some(json!({"user_id": user_id, "message": message}))).await
+        request_with(
+            &new_client(),
+            &self.base,
+            Method::POST,
+            "/chat",
+            Some(json!({"user_id": user_id, "message": message})),
+        )
+        .await
     }
 
     pub async fn chat_persona(&self, user_id: &str, persona_id: i64, message: &str) -> (StatusCode, Value) {
-        request_with(&new_client(), &self.base, Method::POST, "/chat", Some(json!({"user_id": user_id, "message": message, "persona_id": persona_id}))).await
+        request_with(
+            &new_client(),
+            &self.base,
+            Method::POST,
+            "/chat",
+            Some(json!({"user_id": user_id, "message": message, "persona_id": persona_id})),
+        )
+        .await
     }
 
     /// Creates a persona through the REST API and returns its id.
     pub async fn create_persona(&self, name: &str, content: &str) -> i64 {
-        let (s, body) = self.post("/admin/templates", json!({"name": name, "content": content, "created_by": "tests"})).await;
+        let (s, body) =
+            self.post("/admin/templates", json!({"name": name, "content": content, "created_by": "tests"})).await;
         assert_eq!(s, StatusCode::CREATED, "{body}");
         body["id"].as_i64().unwrap()
     }
 }
 
-pub async fn request_with(client: &reqwest::Client, base: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub async fn request_with(
+    client: &reqwest::Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut rb = client.request(method, format!("{base}{path}"));
     if let Some(b) = body {
         rb = rb.json(&b);

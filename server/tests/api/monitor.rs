@@ -12,7 +12,8 @@ async fn halt_stops_the_llm_and_resume_restarts_it(b: Backend) {
     assert_eq!(app.chat("fay", "hi").await.0, StatusCode::OK);
     assert_eq!(app.llm.calls(), 1);
 
-    let (s, st) = app.post("/admin/interventions/fay/halt", json!({"operator": "someone", "reason": "checking tone"})).await;
+    let (s, st) =
+        app.post("/admin/interventions/fay/halt", json!({"operator": "someone", "reason": "checking tone"})).await;
     assert_eq!(s, StatusCode::OK, "{st}");
     assert_eq!(st["halted"], true);
     assert_eq!(st["reason"], "checking tone");
@@ -28,7 +29,8 @@ async fn halt_stops_the_llm_and_resume_restarts_it(b: Backend) {
     let fay = users.as_array().unwrap().iter().find(|u| u["user_id"] == "fay").unwrap();
     assert_eq!(fay["halted"], true);
     let (_, conv) = app.get("/admin/users/fay").await;
-    let senders: Vec<&str> = conv["messages"].as_array().unwrap().iter().map(|m| m["sender"].as_str().unwrap()).collect();
+    let senders: Vec<&str> =
+        conv["messages"].as_array().unwrap().iter().map(|m| m["sender"].as_str().unwrap()).collect();
     assert_eq!(senders, vec!["user", "assistant", "user", "notice"], "the message sent while halted is stored");
 
     let (s, st) = app.post("/admin/interventions/fay/resume?operator=someone", json!({})).await;
@@ -39,7 +41,14 @@ async fn halt_stops_the_llm_and_resume_restarts_it(b: Backend) {
     assert_eq!(body["status"], "replied");
     assert_eq!(app.llm.calls(), 2);
     // The pause notice is not sent to the LLM; the message sent while halted is.
-    let contents: Vec<String> = app.llm.last_messages().as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_string()).collect();
+    let contents: Vec<String> = app
+        .llm
+        .last_messages()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect();
     assert!(!contents.iter().any(|c| c == PAUSE_NOTICE));
     assert!(contents.iter().any(|c| c == "hello? anyone?"));
 
@@ -80,7 +89,14 @@ async fn workspaces_are_isolated(b: Backend) {
 
     app::engine::auth::create_operator(&app.state.db, "second@example.com", "another-password", false).await.unwrap();
     let other = new_client();
-    let (s, _) = request_with(&other, &app.base, Method::POST, "/admin/login", Some(json!({"username": "second@example.com", "password": "another-password"}))).await;
+    let (s, _) = request_with(
+        &other,
+        &app.base,
+        Method::POST,
+        "/admin/login",
+        Some(json!({"username": "second@example.com", "password": "another-password"})),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
 
     let (_, list) = request_with(&other, &app.base, Method::GET, "/admin/templates", None).await;
@@ -123,7 +139,8 @@ async fn operators_see_messages_live(b: Backend) {
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !seen.contains("echo: live hello") {
-        let chunk = tokio::time::timeout_at(deadline, stream.next()).await.expect("events arrive in time").unwrap().unwrap();
+        let chunk =
+            tokio::time::timeout_at(deadline, stream.next()).await.expect("events arrive in time").unwrap().unwrap();
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(seen.contains("\"type\":\"message\""), "{seen}");

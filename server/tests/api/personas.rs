@@ -9,10 +9,13 @@ async fn versions_are_numbered_and_rollback_makes_a_new_one(b: Backend) {
     let id = app.create_persona("Bob", "You are Bob, v1.").await;
 
     // Posting the same name again writes version 2.
-    let (s, body) = app.post("/admin/templates", json!({"name": "Bob", "content": "You are Bob, v2.", "created_by": "x"})).await;
+    let (s, body) =
+        app.post("/admin/templates", json!({"name": "Bob", "content": "You are Bob, v2.", "created_by": "x"})).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["version"], 2);
-    let (s, v3) = app.post(&format!("/admin/templates/{id}/versions"), json!({"content": "You are Bob, v3.", "note": "third"})).await;
+    let (s, v3) = app
+        .post(&format!("/admin/templates/{id}/versions"), json!({"content": "You are Bob, v3.", "note": "third"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(v3["version"], 3);
 
@@ -48,7 +51,9 @@ on_both!(versions_are_numbered_and_rollback_makes_a_new_one);
 async fn template_errors_are_refused_with_their_line(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;
-    let (s, body) = app.post("/admin/templates", json!({"name": "Broken", "content": "Hello\n{% if x %}\nno end", "created_by": "t"})).await;
+    let (s, body) = app
+        .post("/admin/templates", json!({"name": "Broken", "content": "Hello\n{% if x %}\nno end", "created_by": "t"}))
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "template");
     assert!(body["error"]["line"].as_u64().is_some(), "{body}");

@@ -51,11 +51,7 @@ pub struct LocalConfig {
 impl LocalConfig {
     /// The default settings (1 thread, 2048-token context) for the model at `model_path`.
     pub fn new(model_path: impl Into<PathBuf>) -> Self {
-        Self {
-            model_path: model_path.into(),
-            threads: 1,
-            context_size: 2048,
-        }
+        Self { model_path: model_path.into(), threads: 1, context_size: 2048 }
     }
 }
 
@@ -70,10 +66,7 @@ impl Default for LocalConfig {
 /// One unit of work for the model thread. Each carries the sender for its answer.
 enum Job {
     WarmUp(oneshot::Sender<Result<(), LlmError>>),
-    Complete(
-        Box<CompletionRequest>,
-        oneshot::Sender<Result<Completion, LlmError>>,
-    ),
+    Complete(Box<CompletionRequest>, oneshot::Sender<Result<Completion, LlmError>>),
 }
 
 impl Job {
@@ -99,9 +92,7 @@ impl LocalLlm {
     /// [`LlmError::Unavailable`].
     pub fn spawn(config: LocalConfig) -> Self {
         let (jobs, rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("llm-local".to_owned())
-            .spawn(move || worker(config, rx));
+        let spawned = std::thread::Builder::new().name("llm-local".to_owned()).spawn(move || worker(config, rx));
         if let Err(err) = spawned {
             // `rx` went down with the closure, so every send now fails with `Unavailable`.
             tracing::error!(error = %err, "could not start the local model thread");
@@ -209,14 +200,13 @@ fn load(config: &LocalConfig) -> Result<Loaded, LlmError> {
     }
     let backend = backend()?;
     let started = Instant::now();
-    let model =
-        LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).map_err(|e| {
-            LlmError::Unavailable(format!(
-                "could not load model {} ({e}; llama.cpp logs the cause); \
+    let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).map_err(|e| {
+        LlmError::Unavailable(format!(
+            "could not load model {} ({e}; llama.cpp logs the cause); \
                  run `make model` to download a good copy",
-                path.display()
-            ))
-        })?;
+            path.display()
+        ))
+    })?;
     let template = match model.chat_template(None) {
         Ok(template) => template,
         Err(ChatTemplateError::MissingTemplate) => {
@@ -224,10 +214,7 @@ fn load(config: &LocalConfig) -> Result<Loaded, LlmError> {
             chatml()?
         }
         Err(e) => {
-            return Err(LlmError::Unavailable(format!(
-                "model {} has an unreadable chat template: {e}",
-                path.display()
-            )))
+            return Err(LlmError::Unavailable(format!("model {} has an unreadable chat template: {e}", path.display())))
         }
     };
     tracing::info!(
@@ -251,10 +238,7 @@ fn new_context<'m>(config: &LocalConfig, loaded: &'m Loaded) -> Result<LlamaCont
         .with_n_threads(threads)
         .with_n_threads_batch(threads);
     loaded.model.new_context(backend()?, params).map_err(|e| {
-        LlmError::Unavailable(format!(
-            "could not create a {}-token llama.cpp context: {e}",
-            config.context_size
-        ))
+        LlmError::Unavailable(format!("could not create a {}-token llama.cpp context: {e}", config.context_size))
     })
 }
 
@@ -334,18 +318,12 @@ fn complete_blocking(
             let pos = chunk_no * n_batch + i;
             add_token(&mut batch, token, pos, pos + 1 == prompt_tokens)?;
         }
-        ctx.decode(&mut batch)
-            .map_err(|e| LlmError::Protocol(format!("llama.cpp decode: {e}")))?;
+        ctx.decode(&mut batch).map_err(|e| LlmError::Protocol(format!("llama.cpp decode: {e}")))?;
     }
     let prompt_done = Instant::now();
 
     let mut sampler = sampler(req);
-    let stops: Vec<&[u8]> = req
-        .stop
-        .iter()
-        .map(String::as_bytes)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let stops: Vec<&[u8]> = req.stop.iter().map(String::as_bytes).filter(|s| !s.is_empty()).collect();
     let mut text: Vec<u8> = Vec::new();
     let mut generated = 0usize;
     while generated < max_tokens {
@@ -371,8 +349,7 @@ fn complete_blocking(
         }
         batch.clear();
         add_token(&mut batch, token, prompt_tokens + generated - 1, true)?;
-        ctx.decode(&mut batch)
-            .map_err(|e| LlmError::Protocol(format!("llama.cpp decode: {e}")))?;
+        ctx.decode(&mut batch).map_err(|e| LlmError::Protocol(format!("llama.cpp decode: {e}")))?;
     }
 
     let gen_ms = prompt_done.elapsed().as_millis() as u64;
@@ -391,26 +368,14 @@ fn complete_blocking(
     })
 }
 
-fn add_token(
-    batch: &mut LlamaBatch<'_>,
-    token: LlamaToken,
-    pos: usize,
-    logits: bool,
-) -> Result<(), LlmError> {
-    let pos =
-        i32::try_from(pos).map_err(|_| LlmError::Protocol(format!("position {pos} overflows")))?;
-    batch
-        .add(token, pos, &[0], logits)
-        .map_err(|e| LlmError::Protocol(format!("llama.cpp batch: {e}")))
+fn add_token(batch: &mut LlamaBatch<'_>, token: LlamaToken, pos: usize, logits: bool) -> Result<(), LlmError> {
+    let pos = i32::try_from(pos).map_err(|_| LlmError::Protocol(format!("position {pos} overflows")))?;
+    batch.add(token, pos, &[0], logits).map_err(|e| LlmError::Protocol(format!("llama.cpp batch: {e}")))
 }
 
 /// Formats and tokenizes `messages`, dropping the oldest droppable ones until the prompt has at
 /// most `budget` tokens. Returns the tokens and how many messages were dropped.
-fn fit_prompt(
-    loaded: &Loaded,
-    messages: &[ChatMessage],
-    budget: usize,
-) -> Result<(Vec<LlamaToken>, usize), LlmError> {
+fn fit_prompt(loaded: &Loaded, messages: &[ChatMessage], budget: usize) -> Result<(Vec<LlamaToken>, usize), LlmError> {
     if messages.is_empty() {
         return Err(LlmError::Protocol("no messages to complete".to_owned()));
     }
@@ -443,14 +408,8 @@ fn fit_prompt(
 /// The index of the oldest message that may be dropped to shorten the prompt: anything but a
 /// `system` message and the last `user` message (or the last message, if none is from the user).
 fn droppable(messages: &[&ChatMessage]) -> Option<usize> {
-    let keep = messages
-        .iter()
-        .rposition(|m| m.role == "user")
-        .or_else(|| messages.len().checked_sub(1));
-    messages
-        .iter()
-        .enumerate()
-        .position(|(i, m)| Some(i) != keep && m.role != "system")
+    let keep = messages.iter().rposition(|m| m.role == "user").or_else(|| messages.len().checked_sub(1));
+    messages.iter().enumerate().position(|(i, m)| Some(i) != keep && m.role != "system")
 }
 
 /// Applies the model's chat template, ending with the opening of the assistant's turn.
@@ -484,11 +443,7 @@ fn sampler(req: &CompletionRequest) -> LlamaSampler {
 fn seed() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
+    hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
     (hasher.finish() as u32).min(u32::MAX - 1)
 }
 
@@ -499,10 +454,7 @@ fn find_stop(text: &[u8], stops: &[&[u8]], searched: usize) -> Option<usize> {
         .iter()
         .filter_map(|stop| {
             let from = searched.saturating_sub(stop.len() - 1);
-            text.get(from..)?
-                .windows(stop.len())
-                .position(|w| w == *stop)
-                .map(|i| from + i)
+            text.get(from..)?.windows(stop.len()).position(|w| w == *stop).map(|i| from + i)
         })
         .min()
 }
@@ -529,22 +481,14 @@ mod tests {
     use std::path::Path;
 
     fn msg(role: &str, content: &str) -> ChatMessage {
-        ChatMessage {
-            role: role.to_owned(),
-            content: content.to_owned(),
-        }
+        ChatMessage { role: role.to_owned(), content: content.to_owned() }
     }
 
     /// `$PROMPTDEV_MODEL_PATH`, else `models/` in the workspace, if the file exists.
     fn test_model() -> Option<PathBuf> {
-        let path = std::env::var_os("PROMPTDEV_MODEL_PATH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../models/SmolLM2-135M-Instruct.Q4_1.gguf"
-                ))
-            });
+        let path = std::env::var_os("PROMPTDEV_MODEL_PATH").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../models/SmolLM2-135M-Instruct.Q4_1.gguf"))
+        });
         if path.is_file() {
             Some(path)
         } else {
@@ -555,13 +499,8 @@ mod tests {
 
     #[test]
     fn droppable_keeps_system_and_last_user() {
-        let (s, u1, a1, u2, a2) = (
-            msg("system", "s"),
-            msg("user", "1"),
-            msg("assistant", "a"),
-            msg("user", "2"),
-            msg("assistant", "b"),
-        );
+        let (s, u1, a1, u2, a2) =
+            (msg("system", "s"), msg("user", "1"), msg("assistant", "a"), msg("user", "2"), msg("assistant", "b"));
         assert_eq!(droppable(&[&s, &u1, &a1, &u2]), Some(1));
         assert_eq!(droppable(&[&s, &a1, &u2]), Some(1));
         assert_eq!(droppable(&[&s, &u2]), None);
@@ -599,16 +538,12 @@ mod tests {
             other => panic!("expected Unavailable, got {other:?}"),
         }
         let req = CompletionRequest::new(vec![msg("user", "hi")]);
-        assert!(matches!(
-            llm.complete(req).await,
-            Err(LlmError::Unavailable(_))
-        ));
+        assert!(matches!(llm.complete(req).await, Err(LlmError::Unavailable(_))));
     }
 
     #[tokio::test]
     async fn invalid_model_is_unavailable() {
-        let path =
-            std::env::temp_dir().join(format!("promptdev-invalid-{}.gguf", std::process::id()));
+        let path = std::env::temp_dir().join(format!("promptdev-invalid-{}.gguf", std::process::id()));
         std::fs::write(&path, b"this is not a gguf file").unwrap();
         let result = LocalLlm::spawn(LocalConfig::new(&path)).warm_up().await;
         std::fs::remove_file(&path).unwrap();
@@ -634,10 +569,7 @@ mod tests {
         eprintln!("answer: {out:?}");
         assert!(!out.content.is_empty());
         assert!(out.prompt_tokens > 5, "{out:?}");
-        assert!(
-            out.completion_tokens > 0 && out.completion_tokens <= 32,
-            "{out:?}"
-        );
+        assert!(out.completion_tokens > 0 && out.completion_tokens <= 32, "{out:?}");
         assert_eq!(out.model, "SmolLM2-135M-Instruct");
         // Greedy is deterministic, also on a reused context.
         assert_eq!(llm.complete(req).await.unwrap(), out);
@@ -646,22 +578,13 @@ mod tests {
     #[tokio::test]
     async fn sampling_stop_strings_and_truncation() {
         let Some(path) = test_model() else { return };
-        let llm = LocalLlm::spawn(LocalConfig {
-            context_size: 256,
-            ..LocalConfig::new(&path)
-        });
+        let llm = LocalLlm::spawn(LocalConfig { context_size: 256, ..LocalConfig::new(&path) });
 
-        let mut req = CompletionRequest::new(vec![msg(
-            "user",
-            "Count from 1 to 20, separated by commas.",
-        )]);
+        let mut req = CompletionRequest::new(vec![msg("user", "Count from 1 to 20, separated by commas.")]);
         req.max_tokens = 48;
         req.temperature = 0.8;
         let out = llm.complete(req.clone()).await.unwrap();
-        assert!(
-            out.completion_tokens > 0 && out.completion_tokens <= 48,
-            "{out:?}"
-        );
+        assert!(out.completion_tokens > 0 && out.completion_tokens <= 48, "{out:?}");
 
         req.temperature = 0.0;
         let full = llm.complete(req.clone()).await.unwrap();
@@ -689,16 +612,10 @@ mod tests {
 
         // A single message that cannot fit is refused.
         req.messages = vec![msg("user", &filler.repeat(10))];
-        assert!(matches!(
-            llm.complete(req.clone()).await,
-            Err(LlmError::Protocol(_))
-        ));
+        assert!(matches!(llm.complete(req.clone()).await, Err(LlmError::Protocol(_))));
         req.max_tokens = 256;
         req.messages = vec![msg("user", "hi")];
-        assert!(matches!(
-            llm.complete(req).await,
-            Err(LlmError::Protocol(_))
-        ));
+        assert!(matches!(llm.complete(req).await, Err(LlmError::Protocol(_))));
     }
 
     #[test]

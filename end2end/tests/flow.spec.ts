@@ -1,0 +1,129 @@
+import { expect, test } from "@playwright/test";
+import { hydrated, login } from "./helpers";
+
+test("an operator builds a persona, a user chats, the operator watches live, halts and resumes", async ({ browser }) => {
+  // --- The operator writes a persona: version 1, an edit (version 2), a rollback (version 3).
+  const opCtx = await browser.newContext();
+  const op = await opCtx.newPage();
+  await login(op);
+  await op.getByRole("link", { name: "New persona" }).click();
+  await hydrated(op);
+  await op.getByLabel("Name").fill("Luna");
+  await op.getByLabel("Template (Jinja)").fill("You are Luna, a calm night-sky guide talking with {{ user_id }}.");
+  await op.getByLabel("Note").fill("first draft");
+  await op.getByRole("button", { name: "Create persona" }).click();
+  await expect(op).toHaveURL(/\/dashboard\/personas\/\d+$/);
+  await expect(op.getByTestId("latest-version")).toHaveText("version 1");
+
+  await op.getByLabel("Template (Jinja)").fill("You are Luna, a cheerful guide to the stars, talking with {{ user_id }}.");
+  await op.getByLabel("Note").fill("more cheerful");
+  await op.getByRole("button", { name: "Save new version" }).click();
+  await expect(op.getByRole("status")).toHaveText("Saved as version 2.");
+  await expect(op.getByTestId("latest-version")).toHaveText("version 2");
+
+  await op.getByRole("button", { name: "Roll back to v1" }).click();
+  await op.getByRole("button", { name: "Restore" }).click();
+  await expect(op.getByTestId("latest-version")).toHaveText("version 3");
+  await expect(op.getByRole("row", { name: /v3 Rollback to version 1/ })).toBeVisible();
+  await expect(op.getByLabel("Template (Jinja)")).toHaveValue("You are Luna, a calm night-sky guide talking with {{ user_id }}.");
+
+  // --- The operator opens the monitor before anyone has chatted.
+  await op.getByRole("link", { name: "Monitor" }).click();
+  await expect(op.getByRole("heading", { name: "Monitor" })).toBeVisible();
+  await hydrated(op);
+
+  // --- An end user, in another browser context, chats with Luna.
+  const userCtx = await browser.newContext();
+  const chat = await userCtx.newPage();
+  await chat.goto("/chat");
+  await hydrated(chat);
+  await chat.getByLabel("Persona").selectOption({ label: "Luna" });
+  await expect(chat.getByText("Say hello to Luna.")).toBeVisible();
+  await chat.getByLabel("Message").fill("Hello Luna");
+  await chat.getByLabel("Message").press("Enter");
+  await expect(chat.getByText(/Reply \d+ to: Hello Luna/)).toBeVisible();
+  await expect(chat.getByLabel("Message")).toHaveValue("");
+
+  // --- The operator's monitor shows the new conversation without a reload.
+  const userLink = op.getByRole("row").getByRole("link");
+  await expect(userLink).toHaveCount(1);
+  await userLink.click();
+  await expect(op.getByText("Hello Luna", { exact: true })).toBeVisible();
+  await expect(op.getByTestId("user-status")).toHaveText("active");
+
+  // A new message appears in the open conversation, live.
+  await chat.getByLabel("Message").fill("Tell me about Orion");
+  await chat.getByRole("button", { name: "Send" }).click();
+  await expect(chat.getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
+  await expect(op.getByText("Tell me about Orion", { exact: true })).toBeVisible();
+  await expect(op.getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
+
+  // --- The operator halts: the user sees the pause, no LLM reply comes.
+  await op.getByLabel("Reason for halting").fill("Checking the conversation");
+  await op.getByRole("button", { name: "Halt conversation" }).click();
+  await expect(op.getByTestId("user-status")).toHaveText("halted");
+  await expect(chat.getByTestId("paused-banner")).toContainText("Conversation paused");
+
+  await chat.getByLabel("Message").fill("Are you still there?");
+  await chat.getByLabel("Message").press("Enter");
+  await expect(chat.getByText("Are you still there?", { exact: true })).toBeVisible();
+  await expect(chat.getByTestId("paused-banner")).toContainText("Conversation paused");
+  await expect(op.getByText("Are you still there?", { exact: true })).toBeVisible();
+  await expect(chat.getByText(/Reply \d+ to: Are you still there\?/)).toHaveCount(0);
+
+  // --- The operator injects a message and resumes; the user gets replies again.
+  await op.getByLabel("Message as operator").fill("Hi, this is the PromptDev team.");
+  await op.getByRole("button", { name: "Send as operator" }).click();
+  await expect(chat.getByText("Hi, this is the PromptDev team.")).toBeVisible();
+
+  await op.getByRole("button", { name: "Resume conversation" }).click();
+  await expect(op.getByTestId("user-status")).toHaveText("active");
+  await expect(chat.getByTestId("paused-banner")).toHaveCount(0);
+  await chat.getByLabel("Message").fill("Back again");
+  await chat.getByLabel("Message").press("Enter");
+  await expect(chat.getByText(/Reply \d+ to: Back again/)).toBeVisible();
+
+  // --- The history is there after a reload.
+  await chat.reload();
+  await hydrated(chat);
+  await chat.getByLabel("Persona").selectOption({ label: "Luna" });
+  await expect(chat.getByText("Hello Luna", { exact: true })).toBeVisible();
+  await expect(chat.getByText(/Reply \d+ to: Back again/)).toBeVisible();
+});
+
+test("a template syntax error is shown next to the editor with its line", async ({ page }) => {
+  await login(page);
+  await page.getByRole("link", { name: "New persona" }).click();
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Broken");
+  await page.getByLabel("Template (Jinja)").fill("Line one\n{% if user_id %}\nnever closed");
+  await page.getByRole("button", { name: "Create persona" }).click();
+  await expect(page.getByTestId("template-error")).toContainText("Line");
+  await expect(page).toHaveURL(/\/personas\/new$/);
+  // What the operator typed is still there.
+  await expect(page.getByLabel("Name")).toHaveValue("Broken");
+});
+
+test("a wrong password is refused with a clear message", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(process.env.E2E_EMAIL!);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("wrong email or password");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the dashboard redirects to the login page and the login form works", async ({ page }) => {
+    await page.goto("/dashboard");
+    await expect(page).toHaveURL(/\/login$/);
+    await page.getByLabel("Email").fill(process.env.E2E_EMAIL!);
+    await page.getByLabel("Password").fill(process.env.E2E_PASSWORD!);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByRole("link", { name: "Ava" })).toBeVisible();
+  });
+});

@@ -1,0 +1,16 @@
+import { expect, type Page } from "@playwright/test";
+
+/** Waits until the WebAssembly app has hydrated the page (the app sets the marker). */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 30_000 });
+}
+
+export async function login(page: Page) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(process.env.E2E_EMAIL!);
+  await page.getByLabel("Password").fill(process.env.E2E_PASSWORD!);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByRole("heading", { name: "Personas" })).toBeVisible();
+}
