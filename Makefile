@@ -108,7 +108,8 @@ fmt:
 	cargo fmt --all -- --check
 
 clippy:
-	cargo clippy -p app -p server --features app/ssr --all-targets -- -D warnings
+	# --release: shares the llama.cpp build with `make build` (another profile would compile it again).
+	cargo clippy --release -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 lint: fmt clippy

@@ -31,10 +31,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn,tower_http=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            "info,sqlx=warn,tower_sessions=warn,tower_http=warn,llama-cpp-2=warn,llama_cpp_2=warn".into()
+        }))
         .init();
     let cli = Cli::parse();
     let config = Config::from_env()?;

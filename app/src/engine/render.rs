@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_carry_their_line() {
-        let err = check("line one\nline two {{ oops \nline three").unwrap_err();
+        let err = check("line one\nline two {{ 1 + }}\nline three").unwrap_err();
         match err {
             AppError::Template { line, message } => {
                 assert_eq!(line, Some(2));

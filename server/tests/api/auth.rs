@@ -103,8 +103,8 @@ async fn anonymous_callers_get_401_everywhere(b: Backend) {
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {path}: {body}");
         assert_eq!(body["error"]["code"], "unauthorized", "{m} {path}");
     }
-    // The dashboard page redirects to the login page.
-    let resp = new_client().get(format!("{}/dashboard", app.base)).send().await.unwrap();
+    // The dashboard page redirects a browser to the login page.
+    let resp = new_client().get(format!("{}/dashboard", app.base)).header("accept", "text/html").send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::FOUND);
     assert_eq!(resp.headers()["location"], "/login");
 }

@@ -10,7 +10,7 @@ async fn the_llm_receives_the_rendered_persona_memory_and_history(b: Backend) {
     let id = app
         .create_persona(
             "Probe",
-            "You talk with {{ user_id }}. They like {{ memory.likes }}; their name is {{ memory.name }}. \
+            "You talk with {{ user_id }}. They like {{ memory.likes | default('?') }}; their name is {{ memory.name | default('?') }}. \
              They said: {{ current_message }}. History has {{ history|length }} messages.",
         )
         .await;
