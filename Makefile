@@ -37,7 +37,7 @@ setup-apt:
 	 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev); \
 	 command -v pkg-config >/dev/null || need+=(pkg-config); \
 	 command -v npm >/dev/null || need+=(nodejs npm); \
-	 command -v python3 >/dev/null || need+=(python3 python3-pip); \
+	 python3 -m pip --version >/dev/null 2>&1 || need+=(python3 python3-pip); \
 	 if [ $${#need[@]} -gt 0 ]; then echo "apt: installing $${need[*]}"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${need[@]}"; fi
 
 setup-rust:
@@ -114,8 +114,9 @@ clippy:
 
 lint: fmt clippy
 
-bench:
-	@echo "benchmarks: see README (no benchmark suite yet)"
+# Time to first reply and tokens/s of the embedded model, through the real server over HTTP.
+bench: model
+	cargo run --release -p server --example chat_bench -- $${TURNS:-8}
 
 clean:
 	cargo clean; rm -rf $(TOOLS)

@@ -2,6 +2,9 @@
 //! chat (`/chat`), the server functions they call, and — behind the `ssr` feature — the
 //! engine that runs on the server.
 
+// Leptos view types nest deeply; release builds of the hydrate bundle need more room.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod chat;
 pub mod components;
@@ -17,7 +20,7 @@ pub mod engine;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app (server side).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,14 +56,16 @@ pub fn App() -> impl IntoView {
             <Routes fallback=components::NotFound>
                 <Route path=path!("/") view=components::Home/>
                 <Route path=path!("/login") view=auth::LoginPage/>
-                <ParentRoute path=path!("/dashboard") view=components::DashboardLayout>
-                    <Route path=path!("") view=personas::PersonaList/>
-                    <Route path=path!("personas/new") view=personas::NewPersona/>
-                    <Route path=path!("personas/:id") view=personas::PersonaEditor/>
-                    <Route path=path!("monitor") view=monitor::UserList/>
-                    <Route path=path!("monitor/:user_id") view=monitor::ConversationView/>
+                // Async: the whole page is rendered before it is sent, so it works without
+                // JavaScript and a logged-out visitor gets a real redirect.
+                <ParentRoute path=path!("/dashboard") view=components::DashboardLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=personas::PersonaList ssr=SsrMode::Async/>
+                    <Route path=path!("personas/new") view=personas::NewPersona ssr=SsrMode::Async/>
+                    <Route path=path!("personas/:id") view=personas::PersonaEditor ssr=SsrMode::Async/>
+                    <Route path=path!("monitor") view=monitor::UserList ssr=SsrMode::Async/>
+                    <Route path=path!("monitor/:user_id") view=monitor::ConversationView ssr=SsrMode::Async/>
                 </ParentRoute>
-                <Route path=path!("/chat") view=chat::ChatPage/>
+                <Route path=path!("/chat") view=chat::ChatPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

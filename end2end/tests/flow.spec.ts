@@ -24,7 +24,7 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await op.getByRole("button", { name: "Roll back to v1" }).click();
   await op.getByRole("button", { name: "Restore" }).click();
   await expect(op.getByTestId("latest-version")).toHaveText("version 3");
-  await expect(op.getByRole("row", { name: /v3 Rollback to version 1/ })).toBeVisible();
+  await expect(op.getByRole("row", { name: /^v3 / })).toContainText("Rollback to version 1");
   await expect(op.getByLabel("Template (Jinja)")).toHaveValue("You are Luna, a calm night-sky guide talking with {{ user_id }}.");
 
   // --- The operator opens the monitor before anyone has chatted.
@@ -39,10 +39,10 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await hydrated(chat);
   await chat.getByLabel("Persona").selectOption({ label: "Luna" });
   await expect(chat.getByText("Say hello to Luna.")).toBeVisible();
-  await chat.getByLabel("Message").fill("Hello Luna");
-  await chat.getByLabel("Message").press("Enter");
+  await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Hello Luna");
+  await chat.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
   await expect(chat.getByText(/Reply \d+ to: Hello Luna/)).toBeVisible();
-  await expect(chat.getByLabel("Message")).toHaveValue("");
+  await expect(chat.getByRole("textbox", { name: "Message", exact: true })).toHaveValue("");
 
   // --- The operator's monitor shows the new conversation without a reload.
   const userLink = op.getByRole("row").getByRole("link");
@@ -52,7 +52,7 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(op.getByTestId("user-status")).toHaveText("active");
 
   // A new message appears in the open conversation, live.
-  await chat.getByLabel("Message").fill("Tell me about Orion");
+  await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Tell me about Orion");
   await chat.getByRole("button", { name: "Send" }).click();
   await expect(chat.getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
   await expect(op.getByText("Tell me about Orion", { exact: true })).toBeVisible();
@@ -64,8 +64,8 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(op.getByTestId("user-status")).toHaveText("halted");
   await expect(chat.getByTestId("paused-banner")).toContainText("Conversation paused");
 
-  await chat.getByLabel("Message").fill("Are you still there?");
-  await chat.getByLabel("Message").press("Enter");
+  await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Are you still there?");
+  await chat.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
   await expect(chat.getByText("Are you still there?", { exact: true })).toBeVisible();
   await expect(chat.getByTestId("paused-banner")).toContainText("Conversation paused");
   await expect(op.getByText("Are you still there?", { exact: true })).toBeVisible();
@@ -79,8 +79,8 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await op.getByRole("button", { name: "Resume conversation" }).click();
   await expect(op.getByTestId("user-status")).toHaveText("active");
   await expect(chat.getByTestId("paused-banner")).toHaveCount(0);
-  await chat.getByLabel("Message").fill("Back again");
-  await chat.getByLabel("Message").press("Enter");
+  await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Back again");
+  await chat.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
   await expect(chat.getByText(/Reply \d+ to: Back again/)).toBeVisible();
 
   // --- The history is there after a reload.

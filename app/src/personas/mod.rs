@@ -125,6 +125,7 @@ fn Editor(
 ) -> impl IntoView {
     let latest = persona.versions.first().cloned();
     let content = latest.as_ref().map(|v| v.content.clone()).unwrap_or_default();
+    let content_prop = content.clone();
     let latest_n = latest.as_ref().map(|v| v.version).unwrap_or_default();
     let save_error = move || save.value().get().and_then(Result::err);
     let saved = move || save.value().get().and_then(Result::ok);
@@ -142,7 +143,9 @@ fn Editor(
                 <input type="hidden" name="id" value=id/>
                 <label>
                     "Template (Jinja)"
-                    <textarea name="content" rows="18" spellcheck="false" required>{content}</textarea>
+                    // The child text serves the first render; `prop:value` keeps the editor in step
+                    // when the persona changes underneath (a dirty textarea ignores its text child).
+                    <textarea name="content" rows="18" spellcheck="false" required prop:value=content_prop>{content}</textarea>
                 </label>
                 <label>"Note" <input type="text" name="note" maxlength="500" placeholder="What changed?"/></label>
                 {move || save_error().map(|e| view! { <TemplateError error=e/> })}
