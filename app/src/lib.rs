@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=personas::PersonaList ssr=SsrMode::Async/>
                     <Route path=path!("personas/new") view=personas::NewPersona ssr=SsrMode::Async/>
                     <Route path=path!("personas/:id") view=personas::PersonaEditor ssr=SsrMode::Async/>
+                    <Route path=path!("personas/:id/diff") view=personas::PersonaDiff ssr=SsrMode::Async/>
                     <Route path=path!("monitor") view=monitor::UserList ssr=SsrMode::Async/>
                     <Route path=path!("monitor/:user_id") view=monitor::ConversationView ssr=SsrMode::Async/>
                 </ParentRoute>

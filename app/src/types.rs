@@ -188,3 +188,47 @@ impl LiveEvent {
         }
     }
 }
+
+/// The result of saving a persona's content.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SaveResult {
+    /// The version written, or — when `unchanged` — the latest version, whose content
+    /// (by sha256) equals what was saved.
+    pub version: VersionInfo,
+    /// True when no version was created because the content was identical to the latest.
+    pub unchanged: bool,
+}
+
+/// How a line differs between two versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffKind {
+    Equal,
+    Added,
+    Removed,
+}
+
+/// One line of a version diff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    pub kind: DiffKind,
+    /// 1-based line number in the older version (absent for added lines).
+    pub old_line: Option<u32>,
+    /// 1-based line number in the newer version (absent for removed lines).
+    pub new_line: Option<u32>,
+    /// The line's text in pieces; `true` marks the words that changed within the line.
+    pub segments: Vec<(bool, String)>,
+}
+
+/// A line diff between two versions of a persona, with word-level highlights.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionDiff {
+    pub persona_id: i64,
+    pub from: i64,
+    pub to: i64,
+    /// Lines only in `to`.
+    pub added: u32,
+    /// Lines only in `from`.
+    pub removed: u32,
+    pub lines: Vec<DiffLine>,
+}

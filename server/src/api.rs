@@ -6,7 +6,8 @@ use app::engine::monitor::{self, LlmRequestRow};
 use app::engine::{auth, chat, personas, web::OPERATOR_KEY, AppState};
 use app::error::AppError;
 use app::types::{
-    EndUserSummary, MemoryEntry, OperatorInfo, PersonaDetail, PersonaSummary, TurnOutcome, UserState, VersionInfo,
+    EndUserSummary, MemoryEntry, OperatorInfo, PersonaDetail, PersonaSummary, SaveResult, TurnOutcome, UserState,
+    VersionDiff, VersionInfo,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
@@ -90,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/templates/{id}/versions", post(save_version))
         .route("/admin/templates/{id}/versions/{n}", get(get_version))
         .route("/admin/templates/{id}/rollback/{n}", post(rollback))
+        .route("/admin/templates/{id}/diff", get(diff))
         .route("/admin/interventions/{user_id}/halt", post(halt))
         .route("/admin/interventions/{user_id}/resume", post(resume))
         .route("/admin/interventions/{user_id}/inject", post(inject))
@@ -154,8 +156,19 @@ struct CreateTemplateBody {
 struct TemplateWritten {
     #[serde(flatten)]
     persona: PersonaSummary,
-    /// The version this call wrote.
+    /// The version this call wrote (or the latest, when `unchanged`).
     version: i64,
+    /// True when the content equals the latest version's and nothing was written.
+    unchanged: bool,
+}
+
+/// 201 when a version was written, 200 when the content was unchanged.
+fn save_status(r: &SaveResult) -> http::StatusCode {
+    if r.unchanged {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::CREATED
+    }
 }
 
 /// `POST /admin/templates`: creates the persona, or a new version when the name exists.
@@ -164,7 +177,7 @@ async fn create_template(
     Operator(op): Operator,
     ApiJson(b): ApiJson<CreateTemplateBody>,
 ) -> Result<(http::StatusCode, Json<TemplateWritten>), ApiError> {
-    let (persona, version) = personas::upsert_by_name(
+    let (persona, r) = personas::upsert_by_name(
         &state.db,
         op.workspace_id,
         &b.name,
@@ -173,8 +186,7 @@ async fn create_template(
         &op.email,
     )
     .await?;
-    let status = if version == 1 { http::StatusCode::CREATED } else { http::StatusCode::OK };
-    Ok((status, Json(TemplateWritten { persona, version })))
+    Ok((save_status(&r), Json(TemplateWritten { persona, version: r.version.version, unchanged: r.unchanged })))
 }
 
 async fn list_templates(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<PersonaSummary>> {
@@ -201,9 +213,9 @@ async fn save_version(
     Operator(op): Operator,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<VersionBody>,
-) -> Result<(http::StatusCode, Json<VersionInfo>), ApiError> {
-    let v = personas::save_version(&state.db, op.workspace_id, id, &b.content, &b.note, &op.email).await?;
-    Ok((http::StatusCode::CREATED, Json(v)))
+) -> Result<(http::StatusCode, Json<SaveResult>), ApiError> {
+    let r = personas::save_version(&state.db, op.workspace_id, id, &b.content, &b.note, &op.email).await?;
+    Ok((save_status(&r), Json(r)))
 }
 
 async fn get_version(
@@ -218,9 +230,32 @@ async fn rollback(
     State(state): State<AppState>,
     Operator(op): Operator,
     Path((id, n)): Path<(i64, i64)>,
-) -> Result<(http::StatusCode, Json<VersionInfo>), ApiError> {
-    let v = personas::rollback(&state.db, op.workspace_id, id, n, &op.email).await?;
-    Ok((http::StatusCode::CREATED, Json(v)))
+) -> Result<(http::StatusCode, Json<SaveResult>), ApiError> {
+    let r = personas::rollback(&state.db, op.workspace_id, id, n, &op.email).await?;
+    Ok((save_status(&r), Json(r)))
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    /// Older version; default: the one before `to`.
+    from: Option<i64>,
+    /// Newer version; default: the latest.
+    to: Option<i64>,
+}
+
+/// `GET /admin/templates/{id}/diff?from=&to=`: line diff with word highlights.
+async fn diff(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+    Query(q): Query<DiffQuery>,
+) -> ApiResult<VersionDiff> {
+    let to = match q.to {
+        Some(n) => n,
+        None => personas::latest(&state.db, op.workspace_id, id).await?.1.version,
+    };
+    let from = q.from.unwrap_or((to - 1).max(1));
+    Ok(Json(personas::diff(&state.db, op.workspace_id, id, from, to).await?))
 }
 
 #[derive(Deserialize)]

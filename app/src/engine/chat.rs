@@ -139,25 +139,26 @@ async fn ensure_session(db: &Db, workspace_id: i64, end_user_id: i64, persona_id
         .await?)
 }
 
-/// Stores a message and publishes it to everyone watching.
-#[allow(clippy::too_many_arguments)]
-pub async fn store_message(
-    state: &AppState,
-    workspace_id: i64,
-    user_id: &str,
-    end_user_id: i64,
-    session_id: i64,
-    persona_name: &str,
-    sender: Sender,
-    content: &str,
-) -> AppResult<Message> {
+/// Where a message goes: one chat session of one end user.
+#[derive(Clone, Debug)]
+pub struct SessionRef {
+    pub workspace_id: i64,
+    /// The end user's id as the chat or the API names it.
+    pub user_id: String,
+    pub end_user_id: i64,
+    pub session_id: i64,
+    pub persona_name: String,
+}
+
+/// Stores a message in the session and publishes it to everyone watching.
+pub async fn store_message(state: &AppState, at: &SessionRef, sender: Sender, content: &str) -> AppResult<Message> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (workspace_id, session_id, end_user_id, sender, content, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(workspace_id)
-    .bind(session_id)
-    .bind(end_user_id)
+    .bind(at.workspace_id)
+    .bind(at.session_id)
+    .bind(at.end_user_id)
     .bind(sender.as_str())
     .bind(content)
     .bind(now)
@@ -165,13 +166,13 @@ pub async fn store_message(
     .await?;
     let message = Message {
         id,
-        session_id,
-        persona_name: persona_name.to_string(),
+        session_id: at.session_id,
+        persona_name: at.persona_name.clone(),
         sender,
         content: content.to_string(),
         created_at: now,
     };
-    state.events.publish(workspace_id, LiveEvent::Message { user_id: user_id.to_string(), message: message.clone() });
+    state.events.publish(at.workspace_id, LiveEvent::Message { user_id: at.user_id.clone(), message: message.clone() });
     Ok(message)
 }
 
@@ -228,18 +229,8 @@ async fn memory_map(
     workspace_id: i64,
     end_user_id: i64,
 ) -> AppResult<serde_json::Map<String, serde_json::Value>> {
-    let rows =
-        sqlx::query("SELECT key, value FROM user_memory WHERE workspace_id = $1 AND end_user_id = $2 ORDER BY key")
-            .bind(workspace_id)
-            .bind(end_user_id)
-            .fetch_all(&db.pool)
-            .await?;
-    let mut map = serde_json::Map::new();
-    for r in &rows {
-        let value: String = r.try_get("value")?;
-        map.insert(r.try_get("key")?, serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value)));
-    }
-    Ok(map)
+    let entries = super::monitor::memory(db, workspace_id, end_user_id).await?;
+    Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
 }
 
 /// The last `window` conversational messages of the session before `before_id`, oldest first.
@@ -334,25 +325,20 @@ pub async fn run_turn(
     let persona = persona(&state.db, workspace_id, persona_id).await?;
     let end_user_id = ensure_end_user(&state.db, workspace_id, &user_id).await?;
     let session_id = ensure_session(&state.db, workspace_id, end_user_id, persona.id).await?;
+    let at = SessionRef {
+        workspace_id,
+        user_id: user_id.clone(),
+        end_user_id,
+        session_id,
+        persona_name: persona.name.clone(),
+    };
 
     // 1. Nothing a user sent is ever lost: store first.
-    let user_message =
-        store_message(state, workspace_id, &user_id, end_user_id, session_id, &persona.name, Sender::User, &text)
-            .await?;
+    let user_message = store_message(state, &at, Sender::User, &text).await?;
 
     // 2. Halted: the pause notice, no LLM.
     if is_halted(&state.db, workspace_id, end_user_id).await? {
-        let notice = store_message(
-            state,
-            workspace_id,
-            &user_id,
-            end_user_id,
-            session_id,
-            &persona.name,
-            Sender::Notice,
-            PAUSE_NOTICE,
-        )
-        .await?;
+        let notice = store_message(state, &at, Sender::Notice, PAUSE_NOTICE).await?;
         return Ok(TurnOutcome::Paused { user_message, notice });
     }
 
@@ -411,17 +397,7 @@ pub async fn run_turn(
             log.completion_tokens = Some(c.completion_tokens);
             log.response = Some(&c.content);
             log_request(state, log).await?;
-            let reply = store_message(
-                state,
-                workspace_id,
-                &user_id,
-                end_user_id,
-                session_id,
-                &persona.name,
-                Sender::Assistant,
-                &c.content,
-            )
-            .await?;
+            let reply = store_message(state, &at, Sender::Assistant, &c.content).await?;
             Ok(TurnOutcome::Replied { user_message, reply })
         }
         other => {

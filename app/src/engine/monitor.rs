@@ -1,7 +1,7 @@
 //! Operators watching and steering conversations: the user list, a conversation,
 //! halt / resume / inject, and the per-user memory.
 
-use super::chat::{find_end_user, message_from_row, parse_message, store_message};
+use super::chat::{find_end_user, message_from_row, parse_message, store_message, SessionRef};
 use super::db::Db;
 use super::{now_ms, AppState};
 use crate::error::{AppError, AppResult};
@@ -170,7 +170,8 @@ pub async fn inject(state: &AppState, workspace_id: i64, user_id: &str, by: &str
     .ok_or_else(|| AppError::not_found("chat session"))?;
     let (session_id, persona_name): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
     audit(&state.db, workspace_id, by, "inject", user_id, &text).await?;
-    store_message(state, workspace_id, user_id, end_user_id, session_id, &persona_name, Sender::Operator, &text).await
+    let at = SessionRef { workspace_id, user_id: user_id.to_string(), end_user_id, session_id, persona_name };
+    store_message(state, &at, Sender::Operator, &text).await
 }
 
 /// The user's memory, by key.

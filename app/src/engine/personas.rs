@@ -3,7 +3,7 @@
 use super::db::Db;
 use super::{is_unique_violation, now_ms};
 use crate::error::{AppError, AppResult};
-use crate::types::{PersonaDetail, PersonaSummary, VersionInfo};
+use crate::types::{DiffKind, DiffLine, PersonaDetail, PersonaSummary, SaveResult, VersionDiff, VersionInfo};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -132,8 +132,9 @@ pub async fn create(
     Ok(PersonaSummary { id, name, latest_version: 1, updated_at: now })
 }
 
-/// Saves `content` as the next version (latest + 1). Errors: `NotFound` (not in this
-/// workspace), `Template`, `Invalid`.
+/// Saves `content` as the next version (latest + 1). Content-addressed: when its sha256
+/// equals the latest version's, no version is created and the result says `unchanged`.
+/// Errors: `NotFound` (not in this workspace), `Template`, `Invalid`.
 pub async fn save_version(
     db: &Db,
     workspace_id: i64,
@@ -141,28 +142,38 @@ pub async fn save_version(
     content: &str,
     note: &str,
     author: &str,
-) -> AppResult<VersionInfo> {
+) -> AppResult<SaveResult> {
     let note = parse_note(note)?;
     super::render::check(content)?;
+    let sum = checksum(content);
     // Two operators saving at once both compute the same next number; the unique
     // (template_id, version) constraint refuses the second, which then retries.
     for _ in 0..3 {
         let mut tx = db.pool.begin().await?;
-        let latest: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(v.version) FROM template_versions v JOIN templates t ON t.id = v.template_id \
-             WHERE t.id = $1 AND t.workspace_id = $2",
+        let latest = sqlx::query(
+            "SELECT v.version, v.checksum FROM template_versions v JOIN templates t ON t.id = v.template_id \
+             WHERE t.id = $1 AND t.workspace_id = $2 ORDER BY v.version DESC LIMIT 1",
         )
         .bind(template_id)
         .bind(workspace_id)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
         let Some(latest) = latest else {
             return Err(AppError::not_found("persona"));
         };
-        match insert_version(&mut tx, workspace_id, template_id, latest + 1, content, &note, author).await {
+        let (latest_n, latest_sum): (i64, String) = (latest.try_get("version")?, latest.try_get("checksum")?);
+        if latest_sum == sum {
+            drop(tx);
+            return Ok(SaveResult {
+                version: version(db, workspace_id, template_id, latest_n).await?,
+                unchanged: true,
+            });
+        }
+        match insert_version(&mut tx, workspace_id, template_id, latest_n + 1, content, &note, author).await {
             Ok(()) => {
                 tx.commit().await?;
-                return version(db, workspace_id, template_id, latest + 1).await;
+                let v = version(db, workspace_id, template_id, latest_n + 1).await?;
+                return Ok(SaveResult { version: v, unchanged: false });
             }
             Err(e) if is_unique_violation(&e) => continue,
             Err(e) => return Err(e.into()),
@@ -173,13 +184,14 @@ pub async fn save_version(
 
 /// Restores version `n` by saving its content as a new version (history stays intact).
 /// Errors: `NotFound` (persona or version).
-pub async fn rollback(db: &Db, workspace_id: i64, template_id: i64, n: i64, author: &str) -> AppResult<VersionInfo> {
+/// Restoring the content the latest version already has creates nothing (`unchanged`).
+pub async fn rollback(db: &Db, workspace_id: i64, template_id: i64, n: i64, author: &str) -> AppResult<SaveResult> {
     let old = version(db, workspace_id, template_id, n).await?;
     save_version(db, workspace_id, template_id, &old.content, &format!("Rollback to version {n}"), author).await
 }
 
 /// Creates the persona, or saves a new version if the name exists (the REST API's
-/// `POST /admin/templates`). Returns the persona and the version number written.
+/// `POST /admin/templates`). Returns the persona and the save result (version 1 when created).
 pub async fn upsert_by_name(
     db: &Db,
     workspace_id: i64,
@@ -187,7 +199,7 @@ pub async fn upsert_by_name(
     content: &str,
     note: &str,
     author: &str,
-) -> AppResult<(PersonaSummary, i64)> {
+) -> AppResult<(PersonaSummary, SaveResult)> {
     let name = parse_name(name)?;
     let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM templates WHERE workspace_id = $1 AND name = $2")
         .bind(workspace_id)
@@ -196,12 +208,14 @@ pub async fn upsert_by_name(
         .await?;
     match existing {
         Some(id) => {
-            let v = save_version(db, workspace_id, id, content, note, author).await?;
-            Ok((PersonaSummary { id, name, latest_version: v.version, updated_at: v.created_at }, v.version))
+            let r = save_version(db, workspace_id, id, content, note, author).await?;
+            let v = &r.version;
+            Ok((PersonaSummary { id, name, latest_version: v.version, updated_at: v.created_at }, r))
         }
         None => {
             let p = create(db, workspace_id, &name, content, note, author).await?;
-            Ok((p, 1))
+            let v = version(db, workspace_id, p.id, 1).await?;
+            Ok((p, SaveResult { version: v, unchanged: false }))
         }
     }
 }
@@ -294,6 +308,57 @@ pub async fn latest(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<(
     }
 }
 
+/// Line diff of `old` → `new` with word-level highlights inside changed lines (the
+/// `similar` crate: Myers line diff, then a word diff of replaced line ranges). Returns
+/// the lines and the counts (added, removed).
+pub fn diff_text(old: &str, new: &str) -> (Vec<DiffLine>, u32, u32) {
+    use similar::{ChangeTag, TextDiff};
+    // A last line without its newline would otherwise count as changed the moment a line
+    // is added after it.
+    let with_newline = |s: &str| if s.is_empty() || s.ends_with('\n') { s.to_string() } else { format!("{s}\n") };
+    let (old, new) = (with_newline(old), with_newline(new));
+    let diff = TextDiff::from_lines(&old, &new);
+    let (mut lines, mut added, mut removed) = (Vec::new(), 0u32, 0u32);
+    for op in diff.ops() {
+        for change in diff.iter_inline_changes(op) {
+            let kind = match change.tag() {
+                ChangeTag::Equal => DiffKind::Equal,
+                ChangeTag::Insert => {
+                    added += 1;
+                    DiffKind::Added
+                }
+                ChangeTag::Delete => {
+                    removed += 1;
+                    DiffKind::Removed
+                }
+            };
+            let mut segments: Vec<(bool, String)> =
+                change.iter_strings_lossy().map(|(emph, text)| (emph, text.into_owned())).collect();
+            if let Some((_, last)) = segments.last_mut() {
+                if last.ends_with('\n') {
+                    last.pop();
+                }
+            }
+            segments.retain(|(_, t)| !t.is_empty());
+            lines.push(DiffLine {
+                kind,
+                old_line: change.old_index().map(|i| i as u32 + 1),
+                new_line: change.new_index().map(|i| i as u32 + 1),
+                segments,
+            });
+        }
+    }
+    (lines, added, removed)
+}
+
+/// Diff between versions `from` and `to` (any two, either order). Errors: `NotFound`.
+pub async fn diff(db: &Db, workspace_id: i64, template_id: i64, from: i64, to: i64) -> AppResult<VersionDiff> {
+    let old = version(db, workspace_id, template_id, from).await?;
+    let new = version(db, workspace_id, template_id, to).await?;
+    let (lines, added, removed) = diff_text(&old.content, &new.content);
+    Ok(VersionDiff { persona_id: template_id, from, to, added, removed, lines })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +374,35 @@ mod tests {
     #[test]
     fn checksum_is_sha256_hex() {
         assert_eq!(checksum("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn diffs_count_lines_and_mark_changed_words() {
+        let (lines, added, removed) =
+            diff_text("You are Ava.\nBe kind.\nBye\n", "You are Ava.\nBe very kind.\nBye\nNew line\n");
+        assert_eq!((added, removed), (2, 1));
+        let kinds: Vec<DiffKind> = lines.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, vec![DiffKind::Equal, DiffKind::Removed, DiffKind::Added, DiffKind::Equal, DiffKind::Added]);
+        let changed = &lines[2];
+        assert_eq!((changed.old_line, changed.new_line), (None, Some(2)));
+        let text: String = changed.segments.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(text, "Be very kind.");
+        let emphasized: Vec<&str> = changed.segments.iter().filter(|(e, _)| *e).map(|(_, t)| t.as_str()).collect();
+        assert_eq!(emphasized, vec!["very "], "only the inserted word is highlighted");
+        assert_eq!(lines[4].segments, vec![(false, "New line".to_string())]);
+    }
+
+    #[test]
+    fn a_missing_final_newline_is_not_a_change() {
+        let (lines, added, removed) = diff_text("a\nb", "a\nb\nc");
+        assert_eq!((added, removed), (1, 0), "{lines:?}");
+    }
+
+    #[test]
+    fn identical_texts_have_no_changes() {
+        let (lines, added, removed) = diff_text("a\nb", "a\nb");
+        assert_eq!((added, removed), (0, 0));
+        assert!(lines.iter().all(|l| l.kind == DiffKind::Equal));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Server functions for personas (templates) and their versions.
 
 use crate::error::AppResult;
-use crate::types::{PersonaDetail, PersonaSummary, VersionInfo};
+use crate::types::{PersonaDetail, PersonaSummary, SaveResult, VersionDiff};
 use leptos::prelude::*;
 
 /// The workspace's personas by name.
@@ -40,9 +40,10 @@ pub async fn create_persona(name: String, content: String, note: String) -> AppR
     .await
 }
 
-/// Saves the editor's content as the next version. Errors: `NotFound`, `Template`, `Invalid`.
+/// Saves the editor's content as the next version (nothing, `unchanged`, when it equals
+/// the latest). Errors: `NotFound`, `Template`, `Invalid`.
 #[server(endpoint = "personas/save_persona_version")]
-pub async fn save_persona_version(id: i64, content: String, note: String) -> AppResult<VersionInfo> {
+pub async fn save_persona_version(id: i64, content: String, note: String) -> AppResult<SaveResult> {
     use crate::engine::{personas, web};
     web::guard(async move {
         let (state, op) = web::operator().await?;
@@ -53,11 +54,22 @@ pub async fn save_persona_version(id: i64, content: String, note: String) -> App
 
 /// Restores version `version` as a new version. Errors: `NotFound`.
 #[server(endpoint = "personas/rollback_persona")]
-pub async fn rollback_persona(id: i64, version: i64) -> AppResult<VersionInfo> {
+pub async fn rollback_persona(id: i64, version: i64) -> AppResult<SaveResult> {
     use crate::engine::{personas, web};
     web::guard(async move {
         let (state, op) = web::operator().await?;
         personas::rollback(&state.db, op.workspace_id, id, version, &op.email).await
+    })
+    .await
+}
+
+/// Line diff between versions `from` and `to` of a persona. Errors: `NotFound`.
+#[server(endpoint = "personas/diff_versions", input = server_fn::codec::GetUrl)]
+pub async fn diff_versions(id: i64, from: i64, to: i64) -> AppResult<VersionDiff> {
+    use crate::engine::{personas, web};
+    web::guard(async move {
+        let (state, op) = web::operator().await?;
+        personas::diff(&state.db, op.workspace_id, id, from, to).await
     })
     .await
 }

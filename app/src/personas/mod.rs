@@ -1,6 +1,9 @@
 //! The persona editor: list, create, edit (every save a new version), history, rollback.
 
 pub mod api;
+mod diff;
+
+pub use diff::PersonaDiff;
 
 use crate::components::{format_time, ErrorBox, Loading};
 use crate::error::AppError;
@@ -149,8 +152,22 @@ fn Editor(
                 </label>
                 <label>"Note" <input type="text" name="note" maxlength="500" placeholder="What changed?"/></label>
                 {move || save_error().map(|e| view! { <TemplateError error=e/> })}
-                {move || saved().map(|v| view! { <p class="ok" role="status">{format!("Saved as version {}.", v.version)}</p> })}
-                {move || rolled().map(|v| view! { <p class="ok" role="status">{format!("Restored as version {}.", v.version)}</p> })}
+                {move || saved().map(|r| {
+                    let text = if r.unchanged {
+                        format!("No changes: the content is identical to version {}.", r.version.version)
+                    } else {
+                        format!("Saved as version {}.", r.version.version)
+                    };
+                    view! { <p class="ok" role="status">{text}</p> }
+                })}
+                {move || rolled().map(|r| {
+                    let text = if r.unchanged {
+                        format!("Version {} already has that content; nothing to restore.", r.version.version)
+                    } else {
+                        format!("Restored as version {}.", r.version.version)
+                    };
+                    view! { <p class="ok" role="status">{text}</p> }
+                })}
                 <div class="actions">
                     <button type="submit" disabled=move || save.pending().get()>
                         {move || if save.pending().get() { "Saving…" } else { "Save new version" }}
@@ -195,6 +212,10 @@ fn VersionRow(
             <td>{format_time(v.created_at)}</td>
             <td><code title=v.checksum.clone()>{short}</code></td>
             <td class="row-actions">
+                {(n > 1).then(|| view! {
+                    <A href=format!("/dashboard/personas/{id}/diff?from={}&to={n}", n - 1)>{format!("Compare with v{}", n - 1)}</A>
+                    " "
+                })}
                 {(n != latest_n).then(|| view! {
                     <Show
                         when=move || confirming.get() == Some(n)

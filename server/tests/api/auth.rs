@@ -55,6 +55,7 @@ async fn session_cookie_is_http_only_and_cycled_at_login(b: Backend) {
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "loopback runs without Secure: {cookie}");
+    assert!(cookie.contains("Max-Age=86400"), "sessions expire after 24 h: {cookie}");
     let id1 = cookie.split(';').next().unwrap().to_string();
     // Log in again with the first cookie: the id must change.
     let resp = client
@@ -84,6 +85,7 @@ async fn anonymous_callers_get_401_everywhere(b: Backend) {
         (Method::GET, "/admin/templates/1"),
         (Method::POST, "/admin/templates/1/versions"),
         (Method::POST, "/admin/templates/1/rollback/1"),
+        (Method::GET, "/admin/templates/1/diff"),
         (Method::POST, "/admin/interventions/u1/halt"),
         (Method::POST, "/admin/interventions/u1/resume"),
         (Method::POST, "/admin/interventions/u1/inject"),
@@ -128,6 +130,7 @@ async fn server_functions_check_login_and_workspace(b: Backend) {
         "/api/auth/current_operator",
         "/api/personas/list_personas",
         "/api/personas/get_persona?id=1",
+        "/api/personas/diff_versions?id=1&from=1&to=1",
         "/api/monitor/list_users",
         "/api/monitor/get_conversation?user_id=x",
     ] {

@@ -110,6 +110,7 @@ async fn workspaces_are_isolated(b: Backend) {
         (Method::GET, format!("/admin/templates/{id}"), None),
         (Method::POST, format!("/admin/templates/{id}/versions"), Some(json!({"content": "mine now"}))),
         (Method::POST, format!("/admin/templates/{id}/rollback/1"), Some(json!({}))),
+        (Method::GET, format!("/admin/templates/{id}/diff?from=1&to=1"), None),
         (Method::GET, "/admin/users/hal".to_string(), None),
         (Method::POST, "/admin/interventions/hal/halt".to_string(), Some(json!({"reason": "x"}))),
         (Method::POST, "/admin/interventions/hal/resume".to_string(), Some(json!({}))),

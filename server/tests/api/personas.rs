@@ -11,16 +11,19 @@ async fn versions_are_numbered_and_rollback_makes_a_new_one(b: Backend) {
     // Posting the same name again writes version 2.
     let (s, body) =
         app.post("/admin/templates", json!({"name": "Bob", "content": "You are Bob, v2.", "created_by": "x"})).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(s, StatusCode::CREATED, "{body}");
     assert_eq!(body["version"], 2);
+    assert_eq!(body["unchanged"], false);
     let (s, v3) = app
         .post(&format!("/admin/templates/{id}/versions"), json!({"content": "You are Bob, v3.", "note": "third"}))
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    assert_eq!(v3["version"], 3);
+    assert_eq!(v3["version"]["version"], 3);
 
     let (s, v4) = app.post(&format!("/admin/templates/{id}/rollback/1"), json!({})).await;
     assert_eq!(s, StatusCode::CREATED, "{v4}");
+    assert_eq!(v4["unchanged"], false);
+    let v4 = &v4["version"];
     assert_eq!(v4["version"], 4);
     assert_eq!(v4["content"], "You are Bob, v1.");
     assert_eq!(v4["note"], "Rollback to version 1");
@@ -80,3 +83,64 @@ async fn a_new_workspace_has_the_default_persona(b: Backend) {
     assert_eq!(names, vec![app::engine::personas::DEFAULT_PERSONA_NAME]);
 }
 on_both!(a_new_workspace_has_the_default_persona);
+
+async fn saving_identical_content_creates_no_version(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let id = app.create_persona("Same", "You are the same.").await;
+    let (s, body) = app
+        .post(&format!("/admin/templates/{id}/versions"), json!({"content": "You are the same.", "note": "again"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["unchanged"], true);
+    assert_eq!(body["version"]["version"], 1);
+    let (s, body) =
+        app.post("/admin/templates", json!({"name": "Same", "content": "You are the same.", "created_by": "x"})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["unchanged"], true);
+    // Rolling back to the content the latest version already has writes nothing either.
+    app.post(&format!("/admin/templates/{id}/versions"), json!({"content": "You changed."})).await;
+    let (s, body) = app.post(&format!("/admin/templates/{id}/rollback/2"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["unchanged"], true);
+    let (_, detail) = app.get(&format!("/admin/templates/{id}")).await;
+    assert_eq!(detail["versions"].as_array().unwrap().len(), 2);
+}
+on_both!(saving_identical_content_creates_no_version);
+
+async fn the_diff_of_two_versions_marks_lines_and_words(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let id = app.create_persona("Differ", "You are Dee.\nBe kind.\nAlways greet.").await;
+    app.post(
+        &format!("/admin/templates/{id}/versions"),
+        json!({"content": "You are Dee.\nBe very kind.\nAlways greet.\nAsk questions."}),
+    )
+    .await;
+
+    // Default: the latest against the one before.
+    let (s, d) = app.get(&format!("/admin/templates/{id}/diff")).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!((d["from"].as_i64(), d["to"].as_i64()), (Some(1), Some(2)));
+    assert_eq!((d["added"].as_u64(), d["removed"].as_u64()), (Some(2), Some(1)));
+    let lines = d["lines"].as_array().unwrap();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["equal", "removed", "added", "equal", "added"]);
+    let changed = lines.iter().find(|l| l["kind"] == "added" && l["new_line"] == 2).unwrap();
+    let marked: Vec<&str> = changed["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s[0] == true)
+        .map(|s| s[1].as_str().unwrap())
+        .collect();
+    assert!(marked.iter().any(|m| m.contains("very")), "the inserted word is highlighted: {changed}");
+
+    // Any two versions, either order.
+    let (s, back) = app.get(&format!("/admin/templates/{id}/diff?from=2&to=1")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((back["added"].as_u64(), back["removed"].as_u64()), (Some(1), Some(2)));
+    let (s, _) = app.get(&format!("/admin/templates/{id}/diff?from=1&to=9")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+on_both!(the_diff_of_two_versions_marks_lines_and_words);
