@@ -149,17 +149,7 @@ async fn server_functions_check_login_and_workspace(b: Backend) {
 
     app.login_admin().await;
     let id = app.create_persona("Mine", "You are mine.").await;
-    app::engine::auth::create_operator(&app.state.db, "other@example.com", "other-password", false).await.unwrap();
-    let other = new_client();
-    let (s, _) = request_with(
-        &other,
-        &app.base,
-        Method::POST,
-        "/admin/login",
-        Some(json!({"username": "other@example.com", "password": "other-password"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
+    let other = app.second_operator("other@example.com", "other-password").await;
     let resp = other.get(format!("{}/api/personas/get_persona?id={id}", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let body: serde_json::Value = resp.json().await.unwrap();

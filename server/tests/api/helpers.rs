@@ -111,6 +111,23 @@ impl TestApp {
         assert_eq!(s, StatusCode::OK, "{body}");
     }
 
+    /// Creates another operator (with a workspace of their own) and returns a client
+    /// logged in as them.
+    pub async fn second_operator(&self, email: &str, password: &str) -> reqwest::Client {
+        app::engine::auth::create_operator(&self.state.db, email, password, false).await.unwrap();
+        let client = new_client();
+        let (s, body) = request_with(
+            &client,
+            &self.base,
+            Method::POST,
+            "/admin/login",
+            Some(json!({"username": email, "password": password})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        client
+    }
+
     /// One end-user turn through `POST /chat`.
     pub async fn chat(&self, user_id: &str, message: &str) -> (StatusCode, Value) {
         request_with(

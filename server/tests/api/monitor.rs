@@ -1,4 +1,4 @@
-use crate::helpers::{new_client, request_with, spawn_app, Backend};
+use crate::helpers::{request_with, spawn_app, Backend};
 use crate::on_both;
 use app::types::PAUSE_NOTICE;
 use futures::StreamExt;
@@ -87,17 +87,7 @@ async fn workspaces_are_isolated(b: Backend) {
     app.chat("hal", "hi").await;
     app.request(Method::PUT, "/admin/users/hal/memory/k", Some(json!("v"))).await;
 
-    app::engine::auth::create_operator(&app.state.db, "second@example.com", "another-password", false).await.unwrap();
-    let other = new_client();
-    let (s, _) = request_with(
-        &other,
-        &app.base,
-        Method::POST,
-        "/admin/login",
-        Some(json!({"username": "second@example.com", "password": "another-password"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
+    let other = app.second_operator("second@example.com", "another-password").await;
 
     let (_, list) = request_with(&other, &app.base, Method::GET, "/admin/templates", None).await;
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
