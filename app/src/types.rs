@@ -48,12 +48,22 @@ pub struct VersionInfo {
     pub created_at: i64,
 }
 
+/// A variable a template reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateVariable {
+    pub name: String,
+    /// True when the chat pipeline provides it; an unknown one fails at render time.
+    pub known: bool,
+}
+
 /// A persona with its whole version history, newest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PersonaDetail {
     pub id: i64,
     pub name: String,
     pub versions: Vec<VersionInfo>,
+    /// Variables the latest version reads.
+    pub variables: Vec<TemplateVariable>,
 }
 
 /// Who wrote a stored message.

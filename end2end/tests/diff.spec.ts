@@ -9,6 +9,7 @@ test("an edit shows up in the diff with the changed words highlighted", async ({
   await page.getByLabel("Template (Jinja)").fill("You are Mira.\nBe kind to {{ user_id }}.\nAsk one question.");
   await page.getByRole("button", { name: "Create persona" }).click();
   await expect(page.getByTestId("latest-version")).toHaveText("version 1");
+  await expect(page.getByTestId("used-variables")).toHaveText("user_id");
 
   // Saving the same content again creates no version.
   await page.getByRole("button", { name: "Save new version" }).click();

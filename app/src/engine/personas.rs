@@ -270,8 +270,10 @@ pub async fn get(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<Pers
     .bind(workspace_id)
     .fetch_all(&db.pool)
     .await?;
-    let versions = rows.iter().map(version_from_row).collect::<Result<_, _>>()?;
-    Ok(PersonaDetail { id: template_id, name, versions })
+    let versions: Vec<VersionInfo> = rows.iter().map(version_from_row).collect::<Result<_, _>>()?;
+    // Stored versions always compiled; an empty list only if that ever changes.
+    let variables = versions.first().and_then(|v| super::render::variables(&v.content).ok()).unwrap_or_default();
+    Ok(PersonaDetail { id: template_id, name, versions, variables })
 }
 
 /// One version. Errors: `NotFound`.

@@ -40,6 +40,25 @@ pub fn check(content: &str) -> Result<(), AppError> {
     environment().template_from_str(content).map(|_| ()).map_err(|e| to_app_error(&e))
 }
 
+/// Variables the chat pipeline provides to every persona template.
+pub const PIPELINE_VARIABLES: [&str; 5] = ["user_id", "current_message", "history", "memory", "now"];
+
+/// The variables a template reads without defining them (minijinja's undeclared
+/// variables, top level, sorted), each flagged `known` when the pipeline provides it.
+/// Built-in globals (`range`, `namespace`, …) are left out. Errors: `Template`.
+pub fn variables(content: &str) -> Result<Vec<crate::types::TemplateVariable>, AppError> {
+    let env = environment();
+    let tmpl = env.template_from_str(content).map_err(|e| to_app_error(&e))?;
+    let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
+    let mut names: Vec<String> =
+        tmpl.undeclared_variables(false).into_iter().filter(|n| !globals.contains(&n.as_str())).collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|name| crate::types::TemplateVariable { known: PIPELINE_VARIABLES.contains(&name.as_str()), name })
+        .collect())
+}
+
 /// Renders `content` with `ctx` (a JSON object of variables). Errors: `Template` for
 /// syntax errors, undefined variables, type errors and exhausted fuel.
 pub fn render(content: &str, ctx: &serde_json::Value) -> Result<String, AppError> {
@@ -79,6 +98,17 @@ mod tests {
     fn undefined_is_an_error_but_if_tests_are_allowed() {
         assert!(render("{{ nope }}", &json!({})).is_err());
         assert_eq!(render("{% if nope %}x{% else %}y{% endif %}", &json!({})).unwrap(), "y");
+    }
+
+    #[test]
+    fn variables_are_listed_and_unknown_ones_flagged() {
+        let vars = variables(
+            "{% set greeting = 'hi' %}{{ greeting }} {{ user_id }} {{ memory.name }} {{ mood }} \
+             {% for m in history %}{{ m.content }}{% endfor %}{% for i in range(2) %}{{ i }}{% endfor %}",
+        )
+        .unwrap();
+        let listed: Vec<(&str, bool)> = vars.iter().map(|v| (v.name.as_str(), v.known)).collect();
+        assert_eq!(listed, vec![("history", true), ("memory", true), ("mood", false), ("user_id", true)]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub use diff::PersonaDiff;
 
 use crate::components::{format_time, ErrorBox, Loading};
 use crate::error::AppError;
-use crate::types::{PersonaDetail, VersionInfo};
+use crate::types::{PersonaDetail, TemplateVariable, VersionInfo};
 use api::{get_persona, list_personas, CreatePersona, RollbackPersona, SavePersonaVersion};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -81,6 +81,31 @@ pub fn NewPersona() -> impl IntoView {
             </div>
         </ActionForm>
         <VariablesHelp/>
+    }
+}
+
+/// The variables the saved template reads; unknown ones are flagged because they will
+/// fail when a chat renders the persona.
+#[component]
+fn UsedVariables(vars: Vec<TemplateVariable>) -> impl IntoView {
+    view! {
+        <aside class="help" aria-labelledby="used-vars-title">
+            <h2 id="used-vars-title">"Used by this version"</h2>
+            {if vars.is_empty() {
+                view! { <p class="empty">"No variables."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="vars" data-testid="used-variables">
+                        {vars.into_iter().map(|v| view! {
+                            <li class=if v.known { "known" } else { "unknown" }>
+                                <code>{v.name.clone()}</code>
+                                {(!v.known).then(|| view! { " " <span class="badge halted">"unknown: not provided by the pipeline"</span> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </aside>
     }
 }
 
@@ -174,7 +199,10 @@ fn Editor(
                     </button>
                 </div>
             </ActionForm>
-            <VariablesHelp/>
+            <div>
+                <UsedVariables vars=persona.variables.clone()/>
+                <VariablesHelp/>
+            </div>
         </div>
         <section aria-labelledby="history-title">
             <h2 id="history-title">"Version history"</h2>

@@ -144,3 +144,17 @@ async fn the_diff_of_two_versions_marks_lines_and_words(b: Backend) {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 on_both!(the_diff_of_two_versions_marks_lines_and_words);
+
+async fn the_persona_lists_its_variables_and_flags_unknown_ones(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let id =
+        app.create_persona("Vars", "Hi {{ user_id }}, {{ memory.name | default('friend') }}. Mood: {{ mood }}").await;
+    let (s, detail) = app.get(&format!("/admin/templates/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        detail["variables"],
+        json!([{"name": "memory", "known": true}, {"name": "mood", "known": false}, {"name": "user_id", "known": true}])
+    );
+}
+on_both!(the_persona_lists_its_variables_and_flags_unknown_ones);
