@@ -157,7 +157,8 @@ pub struct ChatPersona {
 /// What the chat UI shows when it opens a persona: the history and whether it is paused.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatHistory {
-    pub session_id: i64,
+    /// None until the user's first message with this persona.
+    pub session_id: Option<i64>,
     pub persona: ChatPersona,
     pub messages: Vec<Message>,
     pub paused: bool,

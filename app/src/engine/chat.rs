@@ -200,6 +200,7 @@ pub async fn is_halted(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResul
 }
 
 /// The chat as the user sees it when opening a persona: all messages of the session.
+/// A read: a visitor who never writes leaves no user or session behind.
 pub async fn history(
     state: &AppState,
     workspace_id: i64,
@@ -208,18 +209,36 @@ pub async fn history(
 ) -> AppResult<ChatHistory> {
     let user_id = parse_user_id(user_id)?;
     let persona = persona(&state.db, workspace_id, persona_id).await?;
-    let end_user_id = ensure_end_user(&state.db, workspace_id, &user_id).await?;
-    let session_id = ensure_session(&state.db, workspace_id, end_user_id, persona.id).await?;
-    let rows = sqlx::query(
-        "SELECT m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at FROM messages m \
-         JOIN chat_sessions s ON s.id = m.session_id JOIN templates t ON t.id = s.template_id \
-         WHERE m.session_id = $1 AND m.workspace_id = $2 ORDER BY m.id",
+    let end_user_id = match find_end_user(&state.db, workspace_id, &user_id).await {
+        Ok(id) => id,
+        Err(AppError::NotFound { .. }) => {
+            return Ok(ChatHistory { session_id: None, persona, messages: Vec::new(), paused: false })
+        }
+        Err(e) => return Err(e),
+    };
+    let session_id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM chat_sessions WHERE workspace_id = $1 AND end_user_id = $2 AND template_id = $3 ORDER BY id DESC LIMIT 1",
     )
-    .bind(session_id)
     .bind(workspace_id)
-    .fetch_all(&state.db.pool)
+    .bind(end_user_id)
+    .bind(persona.id)
+    .fetch_optional(&state.db.pool)
     .await?;
-    let messages = rows.iter().map(message_from_row).collect::<Result<_, _>>()?;
+    let messages = match session_id {
+        Some(sid) => {
+            let rows = sqlx::query(
+                "SELECT m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at FROM messages m \
+                 JOIN chat_sessions s ON s.id = m.session_id JOIN templates t ON t.id = s.template_id \
+                 WHERE m.session_id = $1 AND m.workspace_id = $2 ORDER BY m.id",
+            )
+            .bind(sid)
+            .bind(workspace_id)
+            .fetch_all(&state.db.pool)
+            .await?;
+            rows.iter().map(message_from_row).collect::<Result<_, _>>()?
+        }
+        None => Vec::new(),
+    };
     let paused = is_halted(&state.db, workspace_id, end_user_id).await?;
     Ok(ChatHistory { session_id, persona, messages, paused })
 }

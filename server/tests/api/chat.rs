@@ -136,3 +136,33 @@ async fn a_render_error_is_logged_and_keeps_the_message(b: Backend) {
     assert_eq!(conv["messages"][0]["content"], "hi");
 }
 on_both!(a_render_error_is_logged_and_keeps_the_message);
+
+async fn opening_the_chat_creates_no_user_until_they_write(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let visitor = crate::helpers::new_client();
+    // The page sets the chat cookie; loading the history is a read.
+    let page = visitor.get(format!("{}/chat", app.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let resp = visitor.get(format!("{}/api/chat/load_chat", app.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let history: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(history["messages"], json!([]));
+    assert_eq!(history["session_id"], serde_json::Value::Null);
+    let (_, users) = app.get("/admin/users").await;
+    assert_eq!(users, json!([]), "a visitor who never wrote is not a user yet");
+
+    let resp = visitor
+        .post(format!("{}/api/chat/send_message", app.base))
+        .form(&[("persona_id", history["persona"]["id"].to_string().as_str()), ("message", "hello")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, users) = app.get("/admin/users").await;
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    let history: serde_json::Value =
+        visitor.get(format!("{}/api/chat/load_chat", app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(history["messages"][0]["content"], "hello");
+}
+on_both!(opening_the_chat_creates_no_user_until_they_write);
