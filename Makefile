@@ -115,8 +115,10 @@ clippy:
 lint: fmt clippy
 
 # Time to first reply and tokens/s of the embedded model, through the real server over HTTP.
+# Then the live preview's latency (it runs on every pause in typing).
 bench: model
 	cargo run --release -p server --example chat_bench -- $${TURNS:-8}
+	cargo run --release -p server --example preview_bench -- $${REQUESTS:-500}
 
 clean:
 	cargo clean; rm -rf $(TOOLS)

@@ -1,5 +1,7 @@
 // A fake OpenAI-compatible LLM for the end-to-end tests: answers every chat completion
-// with "Reply N to: <the last user message>". Loopback only.
+// with "Reply N to: <the last user message>". When the prompt carries `SIGN:<word>` (in
+// the system message, or in the single user message of a text-kind persona) the reply
+// ends with " — <word>", so a test can tell which persona version answered. Loopback only.
 import http from "node:http";
 
 const port = Number(process.argv[2] ?? 8012);
@@ -19,12 +21,14 @@ http
     req.on("end", () => {
       const msgs = JSON.parse(body).messages ?? [];
       const last = msgs.filter((m) => m.role === "user").at(-1)?.content ?? "";
+      const prompt = msgs.find((m) => m.role === "system")?.content ?? (msgs.length === 1 ? last : "");
+      const sign = /SIGN:(\w+)/.exec(prompt)?.[1];
       n += 1;
       const reply = {
         id: `chatcmpl-${n}`,
         object: "chat.completion",
         model: "fake-e2e",
-        choices: [{ index: 0, message: { role: "assistant", content: `Reply ${n} to: ${last}` }, finish_reason: "stop" }],
+        choices: [{ index: 0, message: { role: "assistant", content: `Reply ${n} to: ${last}${sign ? ` — ${sign}` : ""}` }, finish_reason: "stop" }],
         usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
       };
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));

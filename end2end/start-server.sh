@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts the release server for the end-to-end tests on a fresh database, with one
-# operator whose login the tests know, answering through the fake LLM.
+# Starts the release server for the end-to-end tests on a fresh database, with the
+# operators whose logins the tests know, answering through the fake LLM.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/target/release/promptdev"
@@ -16,4 +16,6 @@ export PROMPTDEV_ADDR="127.0.0.1:${E2E_PORT}"
 export LEPTOS_SITE_ROOT="$root/target/site"
 export RUST_LOG="${RUST_LOG:-warn}"
 printf '%s\n' "$E2E_PASSWORD" | "$bin" admin-create --email "$E2E_EMAIL" >/dev/null
+# A second workspace that shares personas with the first one's library (pages.spec.ts).
+printf '%s\n' "$E2E_PASSWORD" | "$bin" admin-create --email "sharer@e2e.test" >/dev/null
 exec "$bin" serve

@@ -10,6 +10,17 @@ pub fn format_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }
 
+/// Percent-encodes text for a URL path segment or query value (RFC 3986 unreserved
+/// characters stay as they are; every other byte of the UTF-8 becomes `%XX`).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[component]
 pub fn Home() -> impl IntoView {
     view! {
@@ -44,6 +55,14 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.to_string()}</p> }
 }
 
+/// False on the server and until this part of the page is hydrated. Controls that only
+/// work with JavaScript stay disabled until they do (a click would otherwise be lost).
+pub fn use_interactive() -> ReadSignal<bool> {
+    let (ready, set_ready) = signal(false);
+    Effect::new(move || set_ready.set(true));
+    ready
+}
+
 #[component]
 pub fn Loading() -> impl IntoView {
     view! { <p class="muted" aria-busy="true">"Loading…"</p> }
@@ -66,6 +85,8 @@ pub fn DashboardLayout() -> impl IntoView {
                                 <span class="brand">"PromptDev"</span>
                                 <nav aria-label="Dashboard">
                                     <A href="/dashboard" exact=true>"Personas"</A>
+                                    <A href="/dashboard/library">"Library"</A>
+                                    <A href="/dashboard/trash">"Trash"</A>
                                     <A href="/dashboard/monitor">"Monitor"</A>
                                     <a href="/chat" target="_blank" rel="noopener">"Open chat"</a>
                                 </nav>
@@ -93,5 +114,12 @@ mod tests {
     #[test]
     fn times_are_shown_in_utc() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
+    }
+
+    #[test]
+    fn path_segments_and_query_values_are_encoded() {
+        assert_eq!(super::percent_encode("a b/ü"), "a%20b%2F%C3%BC");
+        assert_eq!(super::percent_encode("user-1_x.y"), "user-1_x.y");
+        assert_eq!(super::percent_encode("Luna & co/ü"), "Luna%20%26%20co%2F%C3%BC");
     }
 }

@@ -9,9 +9,11 @@ pub mod auth;
 pub mod chat;
 pub mod components;
 pub mod error;
+pub mod library;
 pub mod live;
 pub mod monitor;
 pub mod personas;
+pub mod playground;
 pub mod types;
 
 #[cfg(feature = "ssr")]
@@ -61,8 +63,13 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("/dashboard") view=components::DashboardLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=personas::PersonaList ssr=SsrMode::Async/>
                     <Route path=path!("personas/new") view=personas::NewPersona ssr=SsrMode::Async/>
+                    // Routes match in order: static segments before `:id`, which would capture them.
+                    <Route path=path!("personas/import") view=library::ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("personas/:id") view=personas::PersonaEditor ssr=SsrMode::Async/>
                     <Route path=path!("personas/:id/diff") view=personas::PersonaDiff ssr=SsrMode::Async/>
+                    <Route path=path!("personas/:id/playground") view=playground::PlaygroundPage ssr=SsrMode::Async/>
+                    <Route path=path!("library") view=library::LibraryPage ssr=SsrMode::Async/>
+                    <Route path=path!("trash") view=library::TrashPage ssr=SsrMode::Async/>
                     <Route path=path!("monitor") view=monitor::UserList ssr=SsrMode::Async/>
                     <Route path=path!("monitor/:user_id") view=monitor::ConversationView ssr=SsrMode::Async/>
                 </ParentRoute>

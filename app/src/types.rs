@@ -1,6 +1,7 @@
 //! Types shared by the browser and the server: what server functions and the REST API
 //! send and receive. Times are milliseconds since the Unix epoch (UTC).
 
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
 /// One message as sent to an LLM: `role` is `system`, `user` or `assistant`.
@@ -32,6 +33,12 @@ pub struct PersonaSummary {
     pub name: String,
     /// The highest version number (versions are numbered 1, 2, 3 …).
     pub latest_version: i64,
+    /// The version the `production` label points to (what chat uses).
+    pub production_version: Option<i64>,
+    /// Inactive personas cannot be chosen in chat.
+    pub active: bool,
+    /// Shared personas appear in other workspaces' library.
+    pub shared: bool,
     pub updated_at: i64,
 }
 
@@ -46,13 +53,19 @@ pub struct VersionInfo {
     /// Email of the operator who saved it (or the name given through the REST API).
     pub author: String,
     pub created_at: i64,
+    pub kind: PersonaKind,
+    /// The model settings chat uses when this version answers.
+    pub settings: ModelSettings,
+    /// Variables the operator declared for this version, with their defaults.
+    pub variables: Vec<DeclaredVariable>,
 }
 
 /// A variable a template reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemplateVariable {
     pub name: String,
-    /// True when the chat pipeline provides it; an unknown one fails at render time.
+    /// True when the chat pipeline provides it or the operator declared it; an unknown
+    /// one fails at render time.
     pub known: bool,
 }
 
@@ -61,9 +74,411 @@ pub struct TemplateVariable {
 pub struct PersonaDetail {
     pub id: i64,
     pub name: String,
+    pub active: bool,
+    pub shared: bool,
     pub versions: Vec<VersionInfo>,
     /// Variables the latest version reads.
     pub variables: Vec<TemplateVariable>,
+    /// Labels by name (`production` first).
+    pub labels: Vec<Label>,
+    /// Every label move, newest first.
+    pub label_moves: Vec<LabelMove>,
+    /// Set when this persona was cloned from another workspace's shared persona.
+    pub source: Option<CloneSource>,
+}
+
+/// How the rendered template becomes the prompt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonaKind {
+    /// The template renders the system prompt; history is sent as separate messages.
+    #[default]
+    Chat,
+    /// The template renders the whole prompt (history included), sent as one user message
+    /// (ChatML-style templates of the original PromptDev).
+    Text,
+}
+
+impl PersonaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonaKind::Chat => "chat",
+            PersonaKind::Text => "text",
+        }
+    }
+
+    /// `chat` or `text`. Errors: `Invalid` (field `kind`).
+    pub fn parse(s: &str) -> Result<Self, AppError> {
+        match s.trim() {
+            "" | "chat" => Ok(PersonaKind::Chat),
+            "text" => Ok(PersonaKind::Text),
+            other => Err(AppError::invalid("kind", format!("kind is chat or text, not “{other}”"))),
+        }
+    }
+}
+
+/// Model settings stored with every version. Missing JSON fields take the defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelSettings {
+    /// `local` or `openai`; empty = the server's default provider.
+    pub provider: String,
+    /// Model name sent to the provider; empty = the provider's configured model. The
+    /// embedded provider has one model and ignores it.
+    pub model: String,
+    /// 0.0 (greedy) to 2.0.
+    pub temperature: f32,
+    /// Nucleus sampling, greater than 0.0 and at most 1.0.
+    pub top_p: f32,
+    /// Upper bound on the reply, 1 to [`ModelSettings::MAX_TOKENS`] tokens.
+    pub max_tokens: u32,
+    /// Up to 4 stop sequences, each 1–64 characters.
+    pub stop: Vec<String>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        Self {
+            provider: String::new(),
+            model: String::new(),
+            temperature: 0.7,
+            top_p: 0.9,
+            max_tokens: 256,
+            stop: Vec::new(),
+        }
+    }
+}
+
+impl ModelSettings {
+    /// Largest `max_tokens` accepted.
+    pub const MAX_TOKENS: u32 = 4096;
+
+    /// Checks the ranges documented on the fields. Errors: `Invalid` naming the field.
+    pub fn validate(&self) -> Result<(), AppError> {
+        if !matches!(self.provider.as_str(), "" | "local" | "openai") {
+            return Err(AppError::invalid("provider", "provider is local, openai or empty for the default"));
+        }
+        if self.model.chars().count() > 200 || self.model.chars().any(char::is_control) {
+            return Err(AppError::invalid("model", "a model name is at most 200 characters"));
+        }
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(AppError::invalid("temperature", "temperature is between 0 and 2"));
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(AppError::invalid("top_p", "top_p is greater than 0 and at most 1"));
+        }
+        if self.max_tokens == 0 || self.max_tokens > Self::MAX_TOKENS {
+            return Err(AppError::invalid("max_tokens", format!("max_tokens is 1 to {}", Self::MAX_TOKENS)));
+        }
+        if self.stop.len() > 4 || self.stop.iter().any(|s| s.is_empty() || s.chars().count() > 64) {
+            return Err(AppError::invalid("stop", "up to 4 stop sequences of 1 to 64 characters"));
+        }
+        Ok(())
+    }
+
+    /// Reads the editor's form fields (numbers as text, stop sequences one per line,
+    /// blank = default) and validates them. Errors: `Invalid` naming the field.
+    pub fn from_form(
+        provider: &str,
+        model: &str,
+        temperature: &str,
+        top_p: &str,
+        max_tokens: &str,
+        stop: &str,
+    ) -> Result<Self, AppError> {
+        let d = Self::default();
+        fn num<T: std::str::FromStr>(field: &str, v: &str, default: T) -> Result<T, AppError> {
+            let v = v.trim();
+            if v.is_empty() {
+                return Ok(default);
+            }
+            v.parse().map_err(|_| AppError::invalid(field, format!("{field} must be a number")))
+        }
+        let s = Self {
+            provider: provider.trim().to_string(),
+            model: model.trim().to_string(),
+            temperature: num("temperature", temperature, d.temperature)?,
+            top_p: num("top_p", top_p, d.top_p)?,
+            max_tokens: num("max_tokens", max_tokens, d.max_tokens)?,
+            stop: stop.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect(),
+        };
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+/// The type of an operator-declared variable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VariableType {
+    #[default]
+    String,
+    Number,
+    Boolean,
+    Json,
+}
+
+impl VariableType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VariableType::String => "string",
+            VariableType::Number => "number",
+            VariableType::Boolean => "boolean",
+            VariableType::Json => "json",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "string" => VariableType::String,
+            "number" => VariableType::Number,
+            "boolean" => VariableType::Boolean,
+            "json" => VariableType::Json,
+            _ => return None,
+        })
+    }
+
+    /// Whether `v` is a value of this type.
+    pub fn accepts(self, v: &serde_json::Value) -> bool {
+        match self {
+            VariableType::String => v.is_string(),
+            VariableType::Number => v.is_number(),
+            VariableType::Boolean => v.is_boolean(),
+            VariableType::Json => true,
+        }
+    }
+}
+
+/// A variable the operator declares for a template, beyond what the pipeline provides.
+/// Chat renders it with `default`; the preview and the playground can override it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeclaredVariable {
+    /// An identifier: a letter or `_`, then letters, digits or `_` (at most 40).
+    pub name: String,
+    #[serde(rename = "type")]
+    pub var_type: VariableType,
+    pub default: serde_json::Value,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A named pointer to a version (`production`, `staging`, or any operator-made label).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub name: String,
+    pub version: i64,
+    pub updated_by: String,
+    pub updated_at: i64,
+}
+
+/// One recorded label move: who pointed `label` from `from_version` to `to_version`
+/// (`from_version` None when the label was created, `to_version` None when removed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelMove {
+    pub label: String,
+    pub from_version: Option<i64>,
+    pub to_version: Option<i64>,
+    pub actor: String,
+    pub created_at: i64,
+}
+
+/// Where a cloned persona came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloneSource {
+    pub persona_id: i64,
+    pub version: i64,
+    pub workspace: String,
+    pub name: String,
+}
+
+/// A persona another workspace shares, as the library lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SharedPersona {
+    pub id: i64,
+    pub name: String,
+    /// The sharing workspace's name.
+    pub workspace: String,
+    /// The version a clone copies: the one `production` points to.
+    pub version: i64,
+    pub kind: PersonaKind,
+    pub content: String,
+}
+
+/// A soft-deleted persona, restorable until `restorable_until`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedPersona {
+    pub id: i64,
+    pub name: String,
+    pub deleted_at: i64,
+    pub deleted_by: String,
+    /// `deleted_at` + 30 days, ms.
+    pub restorable_until: i64,
+}
+
+/// What the editor sends to save a version (the REST API and server functions alike).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionDraft {
+    pub content: String,
+    #[serde(default)]
+    pub kind: PersonaKind,
+    #[serde(default)]
+    pub settings: ModelSettings,
+    #[serde(default)]
+    pub variables: Vec<DeclaredVariable>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// What the live preview renders: editor content (saved or not) with sample values.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PreviewRequest {
+    /// The persona whose conversation with `user_id` supplies the history, if any.
+    pub persona_id: Option<i64>,
+    pub content: String,
+    pub kind: PersonaKind,
+    pub variables: Vec<DeclaredVariable>,
+    /// A real end user: their memory and their history with this persona are used.
+    pub user_id: Option<String>,
+    /// Hand-written memory (a JSON object), used when no `user_id` is given.
+    pub memory: serde_json::Map<String, serde_json::Value>,
+    /// The sample message the user "just sent".
+    pub message: String,
+    /// Values for declared variables, overriding their defaults.
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An LLM provider this server can use, for the editor's settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    /// `local` or `openai`.
+    pub kind: String,
+    /// The configured model.
+    pub model: String,
+    /// The provider used when a version names none.
+    pub default: bool,
+}
+
+/// Everything the persona editor page shows, in one call: the persona, the providers
+/// its settings offer and the end users its preview can sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EditorPageData {
+    pub persona: PersonaDetail,
+    pub providers: Vec<ProviderInfo>,
+    pub users: Vec<EndUserSummary>,
+    /// The live preview of the latest version with the default hand-written sample (no
+    /// memory, the default message), so the page shows it before any typing, even
+    /// without JavaScript.
+    pub preview: Result<Preview, AppError>,
+}
+
+/// The messages a version would send, rendered with sample values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    /// Exactly what the LLM would receive, in order.
+    pub messages: Vec<ChatMessage>,
+    /// The variables the content reads (unknown ones flagged).
+    pub variables: Vec<TemplateVariable>,
+}
+
+/// One playground run: a test message through the real pipeline with one version,
+/// written to no conversation (logged in the request log with source `playground`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlaygroundResult {
+    pub version: i64,
+    pub reply: Option<String>,
+    /// Why there is no reply (render or LLM failure), for the operator.
+    pub error: Option<String>,
+    pub latency_ms: i64,
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    pub provider: String,
+    pub model: String,
+    /// Exactly what was sent.
+    pub messages: Vec<ChatMessage>,
+}
+
+/// A template drafted by the LLM from a plain-words description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonaDraft {
+    pub content: String,
+    /// Variables the draft reads that the pipeline does not provide, suggested as
+    /// declared string variables with an empty default.
+    pub suggested_variables: Vec<DeclaredVariable>,
+    /// Set when the draft does not compile; the operator can fix it in the editor.
+    pub error: Option<String>,
+}
+
+/// The exported form of a persona: every version with its settings, and the labels.
+/// `format` is [`PersonaExport::FORMAT`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonaExport {
+    pub format: String,
+    pub name: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+    pub versions: Vec<ExportedVersion>,
+    #[serde(default)]
+    pub labels: Vec<ExportedLabel>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PersonaExport {
+    pub const FORMAT: &'static str = "promptdev.persona.v1";
+}
+
+/// One version in an export. In a folder export `content` lives in `file` instead.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportedVersion {
+    pub version: i64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub content: String,
+    /// Folder exports only: the `.jinja` file holding the content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub kind: PersonaKind,
+    #[serde(default)]
+    pub settings: ModelSettings,
+    #[serde(default)]
+    pub variables: Vec<DeclaredVariable>,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub created_at: i64,
+}
+
+/// A label in an export.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedLabel {
+    pub name: String,
+    pub version: i64,
+}
+
+/// What to do when an imported persona's name exists in the workspace.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportConflict {
+    /// Refuse with `Conflict`, so the operator can choose.
+    #[default]
+    Ask,
+    /// Save the export's production version as a new version of the existing persona.
+    NewVersion,
+    /// Import as a new persona under another name.
+    Rename,
+}
+
+/// The result of an import.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportResult {
+    pub persona: PersonaSummary,
+    /// Versions written (0 when a new-version import matched the latest content).
+    pub versions_created: i64,
 }
 
 /// Who wrote a stored message.
@@ -162,7 +577,13 @@ pub struct ChatHistory {
     pub persona: ChatPersona,
     pub messages: Vec<Message>,
     pub paused: bool,
+    /// False when an operator deactivated the persona: the chat is read-only.
+    pub available: bool,
 }
+
+/// What chat shows when the persona was deactivated.
+pub const UNAVAILABLE_NOTICE: &str =
+    "This persona is not available any more. Your conversation is kept; choose another persona to keep chatting.";
 
 /// The outcome of one user turn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -189,13 +610,17 @@ pub enum LiveEvent {
     Message { user_id: String, message: Message },
     /// A user's conversation was halted or resumed.
     State { user_id: String, state: UserState },
+    /// A persona was activated, deactivated or deleted: open chats on it reload. Sent to
+    /// every end user of the workspace.
+    Persona { persona_id: i64, available: bool },
 }
 
 impl LiveEvent {
-    /// The end user the event is about.
-    pub fn user_id(&self) -> &str {
+    /// The end user the event is about; None for events about the whole workspace.
+    pub fn user_id(&self) -> Option<&str> {
         match self {
-            LiveEvent::Message { user_id, .. } | LiveEvent::State { user_id, .. } => user_id,
+            LiveEvent::Message { user_id, .. } | LiveEvent::State { user_id, .. } => Some(user_id),
+            LiveEvent::Persona { .. } => None,
         }
     }
 }

@@ -27,10 +27,12 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(op.getByRole("row", { name: /^v3 / })).toContainText("Rollback to version 1");
   await expect(op.getByLabel("Template (Jinja)")).toHaveValue("You are Luna, a calm night-sky guide talking with {{ user_id }}.");
 
-  // --- The operator opens the monitor before anyone has chatted.
+  // --- The operator opens the monitor before this user has chatted (other tests' users
+  // may be listed: the database is shared by the whole run).
   await op.getByRole("link", { name: "Monitor" }).click();
   await expect(op.getByRole("heading", { name: "Monitor" })).toBeVisible();
   await hydrated(op);
+  const usersBefore = await op.getByRole("row").getByRole("link").count();
 
   // --- An end user, in another browser context, chats with Luna.
   const userCtx = await browser.newContext();
@@ -44,10 +46,10 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(chat.getByText(/Reply \d+ to: Hello Luna/)).toBeVisible();
   await expect(chat.getByRole("textbox", { name: "Message", exact: true })).toHaveValue("");
 
-  // --- The operator's monitor shows the new conversation without a reload.
-  const userLink = op.getByRole("row").getByRole("link");
-  await expect(userLink).toHaveCount(1);
-  await userLink.click();
+  // --- The operator's monitor shows the new conversation without a reload, newest first.
+  const userLinks = op.getByRole("row").getByRole("link");
+  await expect(userLinks).toHaveCount(usersBefore + 1);
+  await userLinks.first().click();
   await expect(op.getByText("Hello Luna", { exact: true })).toBeVisible();
   await expect(op.getByTestId("user-status")).toHaveText("active");
 

@@ -5,6 +5,9 @@
 //! Usage: `cargo run --release -p server --example chat_bench -- [TURNS]` (default 8).
 //! Figures depend on the machine; compare runs on the same one.
 
+// Leptos view types of the app nest deeply; laying them out needs more room.
+#![recursion_limit = "512"]
+
 use app::engine::config::{Config, LlmConfig};
 use server::startup::Application;
 use std::time::Instant;

@@ -3,11 +3,13 @@
 //! status of [`AppError::status`].
 
 use app::engine::monitor::{self, LlmRequestRow};
-use app::engine::{auth, chat, personas, web::OPERATOR_KEY, AppState};
+use app::engine::{auth, chat, personas, playground, transfer, web::OPERATOR_KEY, AppState};
 use app::error::AppError;
 use app::types::{
-    EndUserSummary, MemoryEntry, OperatorInfo, PersonaDetail, PersonaSummary, SaveResult, TurnOutcome, UserState,
-    VersionDiff, VersionInfo,
+    DeclaredVariable, DeletedPersona, EndUserSummary, ImportConflict, ImportResult, Label, LabelMove, MemoryEntry,
+    ModelSettings, OperatorInfo, PersonaDetail, PersonaDraft, PersonaExport, PersonaKind, PersonaSummary,
+    PlaygroundResult, Preview, PreviewRequest, ProviderInfo, SaveResult, SharedPersona, TurnOutcome, UserState,
+    VersionDiff, VersionDraft, VersionInfo,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
@@ -87,11 +89,28 @@ pub fn router() -> Router<AppState> {
         .route("/admin/logout", post(logout))
         .route("/admin/me", get(me))
         .route("/admin/templates", post(create_template).get(list_templates))
-        .route("/admin/templates/{id}", get(get_template))
+        .route("/admin/templates/import", post(import_template))
+        .route("/admin/templates/preview", post(preview))
+        .route("/admin/templates/draft", post(draft))
+        .route("/admin/templates/{id}", get(get_template).delete(delete_template))
+        .route("/admin/templates/{id}/history", get(history))
         .route("/admin/templates/{id}/versions", post(save_version))
         .route("/admin/templates/{id}/versions/{n}", get(get_version))
         .route("/admin/templates/{id}/rollback/{n}", post(rollback))
         .route("/admin/templates/{id}/diff", get(diff))
+        .route("/admin/templates/{id}/labels", get(list_labels))
+        .route("/admin/templates/{id}/labels/{label}", put(put_label).delete(delete_label))
+        .route("/admin/templates/{id}/activate", post(activate))
+        .route("/admin/templates/{id}/deactivate", post(deactivate))
+        .route("/admin/templates/{id}/share", post(share))
+        .route("/admin/templates/{id}/unshare", post(unshare))
+        .route("/admin/templates/{id}/export", get(export_template))
+        .route("/admin/templates/{id}/restore", post(restore_template))
+        .route("/admin/templates/{id}/playground", post(playground_run))
+        .route("/admin/library", get(library))
+        .route("/admin/library/{id}/clone", post(clone_template))
+        .route("/admin/trash", get(trash))
+        .route("/admin/providers", get(providers))
         .route("/admin/interventions/{user_id}/halt", post(halt))
         .route("/admin/interventions/{user_id}/resume", post(resume))
         .route("/admin/interventions/{user_id}/inject", post(inject))
@@ -150,6 +169,17 @@ struct CreateTemplateBody {
     created_by: Option<String>,
     #[serde(default)]
     note: Option<String>,
+    /// `chat` or `text`; default: chat for a new persona, the latest version's otherwise.
+    #[serde(default)]
+    kind: Option<PersonaKind>,
+    /// Model settings (missing fields take the defaults); default: as for `kind`.
+    #[serde(default)]
+    settings: Option<ModelSettings>,
+    #[serde(default)]
+    variables: Option<Vec<DeclaredVariable>>,
+    /// Move this label (e.g. `production`) to the version written.
+    #[serde(default)]
+    label: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -171,21 +201,46 @@ fn save_status(r: &SaveResult) -> http::StatusCode {
     }
 }
 
+/// A draft from a request body: fields not given keep `base` (the latest version) or the defaults.
+fn draft_from(
+    content: String,
+    note: String,
+    kind: Option<PersonaKind>,
+    settings: Option<ModelSettings>,
+    variables: Option<Vec<DeclaredVariable>>,
+    base: Option<&VersionInfo>,
+) -> VersionDraft {
+    VersionDraft {
+        content,
+        kind: kind.or(base.map(|b| b.kind)).unwrap_or_default(),
+        settings: settings.or_else(|| base.map(|b| b.settings.clone())).unwrap_or_default(),
+        variables: variables.or_else(|| base.map(|b| b.variables.clone())).unwrap_or_default(),
+        note,
+    }
+}
+
 /// `POST /admin/templates`: creates the persona, or a new version when the name exists.
+/// With `label`, that label is moved to the version written.
 async fn create_template(
     State(state): State<AppState>,
     Operator(op): Operator,
     ApiJson(b): ApiJson<CreateTemplateBody>,
 ) -> Result<(http::StatusCode, Json<TemplateWritten>), ApiError> {
-    let (persona, r) = personas::upsert_by_name(
+    let ws = op.workspace_id;
+    let (content, note) = (b.content, b.note.unwrap_or_default());
+    let (kind, settings, variables) = (b.kind, b.settings, b.variables);
+    let (mut persona, r) = personas::upsert_by_name(
         &state.db,
-        op.workspace_id,
+        ws,
         &b.name,
-        &b.content,
-        b.note.as_deref().unwrap_or(""),
+        |base| draft_from(content, note, kind, settings, variables, base),
         &op.email,
     )
     .await?;
+    if let Some(label) = &b.label {
+        personas::move_label(&state.db, ws, persona.id, label, r.version.version, &op.email).await?;
+        persona = personas::summary(&state.db, ws, persona.id).await?;
+    }
     Ok((save_status(&r), Json(TemplateWritten { persona, version: r.version.version, unchanged: r.unchanged })))
 }
 
@@ -201,20 +256,49 @@ async fn get_template(
     Ok(Json(personas::get(&state.db, op.workspace_id, id).await?))
 }
 
+#[derive(Serialize)]
+struct History {
+    versions: Vec<VersionInfo>,
+    labels: Vec<Label>,
+    label_moves: Vec<LabelMove>,
+}
+
+/// `GET /admin/templates/{id}/history`: versions newest first, labels, label moves.
+async fn history(State(state): State<AppState>, Operator(op): Operator, Path(id): Path<i64>) -> ApiResult<History> {
+    let p = personas::get(&state.db, op.workspace_id, id).await?;
+    Ok(Json(History { versions: p.versions, labels: p.labels, label_moves: p.label_moves }))
+}
+
 #[derive(Deserialize)]
 struct VersionBody {
     content: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    kind: Option<PersonaKind>,
+    #[serde(default)]
+    settings: Option<ModelSettings>,
+    #[serde(default)]
+    variables: Option<Vec<DeclaredVariable>>,
+    #[serde(default)]
+    label: Option<String>,
 }
 
+/// `POST /admin/templates/{id}/versions`: kind, settings and variables not given keep
+/// the latest version's. 201 written, 200 unchanged.
 async fn save_version(
     State(state): State<AppState>,
     Operator(op): Operator,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<VersionBody>,
 ) -> Result<(http::StatusCode, Json<SaveResult>), ApiError> {
-    let r = personas::save_version(&state.db, op.workspace_id, id, &b.content, &b.note, &op.email).await?;
+    let ws = op.workspace_id;
+    let (_, latest) = personas::latest(&state.db, ws, id).await?;
+    let draft = draft_from(b.content, b.note, b.kind, b.settings, b.variables, Some(&latest));
+    let r = personas::save_version(&state.db, ws, id, &draft, &op.email).await?;
+    if let Some(label) = &b.label {
+        personas::move_label(&state.db, ws, id, label, r.version.version, &op.email).await?;
+    }
     Ok((save_status(&r), Json(r)))
 }
 
@@ -226,13 +310,37 @@ async fn get_version(
     Ok(Json(personas::version(&state.db, op.workspace_id, id, n).await?))
 }
 
+#[derive(Deserialize)]
+struct RollbackQuery {
+    /// `new_version` (default: restore N as a new version) or `label` (move a label back to N).
+    #[serde(default)]
+    mode: Option<String>,
+    /// The label to move when `mode=label`; default `production`.
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// `POST /admin/templates/{id}/rollback/{n}[?mode=label&label=production]`.
+/// Default: N's content becomes a new version (201, or 200 unchanged). `mode=label`:
+/// the label points back to N, no version is written (200, the label).
 async fn rollback(
     State(state): State<AppState>,
     Operator(op): Operator,
     Path((id, n)): Path<(i64, i64)>,
-) -> Result<(http::StatusCode, Json<SaveResult>), ApiError> {
-    let r = personas::rollback(&state.db, op.workspace_id, id, n, &op.email).await?;
-    Ok((save_status(&r), Json(r)))
+    Query(q): Query<RollbackQuery>,
+) -> Result<Response, ApiError> {
+    match q.mode.as_deref().unwrap_or("new_version") {
+        "new_version" => {
+            let r = personas::rollback(&state.db, op.workspace_id, id, n, &op.email).await?;
+            Ok((save_status(&r), Json(r)).into_response())
+        }
+        "label" => {
+            let label = q.label.as_deref().unwrap_or(personas::PRODUCTION);
+            let l = personas::move_label(&state.db, op.workspace_id, id, label, n, &op.email).await?;
+            Ok(Json(l).into_response())
+        }
+        other => Err(AppError::invalid("mode", format!("mode is new_version or label, not “{other}”")).into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -256,6 +364,212 @@ async fn diff(
     };
     let from = q.from.unwrap_or((to - 1).max(1));
     Ok(Json(personas::diff(&state.db, op.workspace_id, id, from, to).await?))
+}
+
+async fn list_labels(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<Label>> {
+    personas::summary(&state.db, op.workspace_id, id).await?;
+    Ok(Json(personas::labels(&state.db, op.workspace_id, id).await?))
+}
+
+#[derive(Deserialize)]
+struct LabelBody {
+    version: i64,
+}
+
+/// `PUT /admin/templates/{id}/labels/{label}` `{"version": N}`: promote / move a label.
+async fn put_label(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path((id, label)): Path<(i64, String)>,
+    ApiJson(b): ApiJson<LabelBody>,
+) -> ApiResult<Label> {
+    Ok(Json(personas::move_label(&state.db, op.workspace_id, id, &label, b.version, &op.email).await?))
+}
+
+async fn delete_label(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path((id, label)): Path<(i64, String)>,
+) -> Result<http::StatusCode, ApiError> {
+    personas::remove_label(&state.db, op.workspace_id, id, &label, &op.email).await?;
+    Ok(http::StatusCode::NO_CONTENT)
+}
+
+/// Sets one of a persona's flags and answers with the persona.
+async fn set_flag(state: &AppState, op: &OperatorInfo, id: i64, flag: &str, on: bool) -> ApiResult<PersonaSummary> {
+    let ws = op.workspace_id;
+    match flag {
+        "active" => personas::set_active(state, ws, id, on, &op.email).await?,
+        _ => personas::set_shared(&state.db, ws, id, on, &op.email).await?,
+    }
+    Ok(Json(personas::summary(&state.db, ws, id).await?))
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> ApiResult<PersonaSummary> {
+    set_flag(&state, &op, id, "active", true).await
+}
+
+async fn deactivate(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> ApiResult<PersonaSummary> {
+    set_flag(&state, &op, id, "active", false).await
+}
+
+async fn share(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> ApiResult<PersonaSummary> {
+    set_flag(&state, &op, id, "shared", true).await
+}
+
+async fn unshare(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> ApiResult<PersonaSummary> {
+    set_flag(&state, &op, id, "shared", false).await
+}
+
+async fn library(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<SharedPersona>> {
+    Ok(Json(personas::library(&state.db, op.workspace_id).await?))
+}
+
+#[derive(Deserialize)]
+struct CloneBody {
+    /// Default: the source's name.
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `POST /admin/library/{id}/clone` `{"name"?}` → 201 with the new persona.
+async fn clone_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CloneBody>,
+) -> Result<(http::StatusCode, Json<PersonaSummary>), ApiError> {
+    let p = personas::clone_shared(&state.db, op.workspace_id, id, b.name.as_deref(), &op.email).await?;
+    Ok((http::StatusCode::CREATED, Json(p)))
+}
+
+/// `GET /admin/templates/{id}/export`: the JSON export, as a file download.
+async fn export_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let export = transfer::export(&state.db, op.workspace_id, id).await?;
+    let file: String =
+        export.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{file}.persona.json\"");
+    Ok(([(http::header::CONTENT_DISPOSITION, disposition)], Json(export)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ImportBody {
+    persona: PersonaExport,
+    #[serde(default)]
+    on_conflict: ImportConflict,
+    #[serde(default)]
+    new_name: Option<String>,
+}
+
+/// `POST /admin/templates/import` `{"persona": <export>, "on_conflict": "ask"|"new_version"|"rename", "new_name"?}`
+/// → 201 (or 200 when a new-version import changed nothing); 409 when the name exists and `ask`.
+async fn import_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    ApiJson(b): ApiJson<ImportBody>,
+) -> Result<(http::StatusCode, Json<ImportResult>), ApiError> {
+    let r = transfer::import(&state.db, op.workspace_id, &b.persona, b.on_conflict, b.new_name.as_deref(), &op.email)
+        .await?;
+    let status = if r.versions_created > 0 { http::StatusCode::CREATED } else { http::StatusCode::OK };
+    Ok((status, Json(r)))
+}
+
+#[derive(Deserialize)]
+struct DeleteBody {
+    confirm_name: String,
+}
+
+/// `DELETE /admin/templates/{id}` `{"confirm_name": "<its name>"}` → 204; restorable for 30 days.
+async fn delete_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DeleteBody>,
+) -> Result<http::StatusCode, ApiError> {
+    personas::delete(&state, op.workspace_id, id, &b.confirm_name, &op.email).await?;
+    Ok(http::StatusCode::NO_CONTENT)
+}
+
+async fn trash(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<DeletedPersona>> {
+    Ok(Json(personas::deleted(&state.db, op.workspace_id).await?))
+}
+
+async fn restore_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+) -> ApiResult<PersonaSummary> {
+    Ok(Json(personas::restore(&state.db, op.workspace_id, id, &op.email).await?))
+}
+
+/// `POST /admin/templates/preview` (a [`PreviewRequest`]): the exact messages, no LLM call.
+async fn preview(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    ApiJson(b): ApiJson<PreviewRequest>,
+) -> ApiResult<Preview> {
+    Ok(Json(playground::preview(&state, op.workspace_id, &b).await?))
+}
+
+#[derive(Deserialize)]
+struct PlaygroundBody {
+    /// One version, or two to compare side by side.
+    versions: Vec<i64>,
+    message: String,
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+/// `POST /admin/templates/{id}/playground`: one result per version; no conversation is written.
+async fn playground_run(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<PlaygroundBody>,
+) -> ApiResult<Vec<PlaygroundResult>> {
+    Ok(Json(playground::run(&state, op.workspace_id, id, &b.versions, &b.message, b.user_id.as_deref()).await?))
+}
+
+#[derive(Deserialize)]
+struct DraftBody {
+    description: String,
+}
+
+/// `POST /admin/templates/draft` `{"description"}`: an LLM-drafted template to edit.
+async fn draft(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    ApiJson(b): ApiJson<DraftBody>,
+) -> ApiResult<PersonaDraft> {
+    Ok(Json(playground::draft(&state, op.workspace_id, &b.description).await?))
+}
+
+async fn providers(State(state): State<AppState>, Operator(_): Operator) -> ApiResult<Vec<ProviderInfo>> {
+    Ok(Json(playground::providers(&state)))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,8 @@
 //! `promptdev`: serve the app, or manage operators from the command line.
 
+// Leptos view types of the app nest deeply; laying them out needs more room.
+#![recursion_limit = "512"]
+
 use anyhow::Context;
 use app::engine::config::Config;
 use clap::{Parser, Subcommand};
@@ -26,6 +29,43 @@ enum Command {
         #[arg(long = "super")]
         is_super: bool,
     },
+    /// Export a persona (every version, settings, labels) to a folder of `.jinja` files
+    /// with a `persona.json` manifest (for git), or to one JSON file.
+    PersonaExport {
+        /// The operator whose workspace holds the persona.
+        #[arg(long)]
+        operator: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Import a persona from a folder export or a JSON file.
+    PersonaImport {
+        /// The operator whose workspace receives the persona (recorded as the importer).
+        #[arg(long)]
+        operator: String,
+        #[command(flatten)]
+        target: Target,
+        /// When the name exists: ask (fail and say so), new-version or rename.
+        #[arg(long, default_value = "ask")]
+        on_conflict: String,
+        /// The name to use with `--on-conflict rename`.
+        #[arg(long)]
+        new_name: Option<String>,
+    },
+}
+
+/// Where an export goes or an import comes from: exactly one of a folder or a file.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct Target {
+    /// A folder: `persona.json` + `v<N>.jinja` files.
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
+    /// One JSON file (the dashboard's export format).
+    #[arg(long)]
+    file: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -40,7 +80,77 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::AdminCreate { email, is_super } => admin_create(config, &email, is_super).await,
+        Command::PersonaExport { operator, name, target } => persona_export(config, &operator, &name, target).await,
+        Command::PersonaImport { operator, target, on_conflict, new_name } => {
+            persona_import(config, &operator, target, &on_conflict, new_name.as_deref()).await
+        }
     }
+}
+
+/// The database and the workspace of the operator with `email`.
+async fn operator_workspace(config: &Config, email: &str) -> anyhow::Result<(app::engine::db::Db, i64)> {
+    let db = app::engine::db::Db::connect(&config.database_url).await?;
+    let ws: Option<i64> = sqlx::query_scalar("SELECT workspace_id FROM accounts WHERE email = $1 AND is_active = 1")
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
+    let ws = ws.with_context(|| format!("no active operator {email}"))?;
+    Ok((db, ws))
+}
+
+async fn persona_export(config: Config, operator: &str, name: &str, target: Target) -> anyhow::Result<()> {
+    use app::engine::{personas, transfer};
+    let (db, ws) = operator_workspace(&config, operator).await?;
+    let id = personas::find_by_name(&db, ws, name.trim())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_context(|| format!("no persona named {name}"))?;
+    let export = transfer::export(&db, ws, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    match (target.dir, target.file) {
+        (Some(dir), _) => {
+            transfer::write_folder(&dir, &export)?;
+            println!("Exported {} ({} versions) to {}", export.name, export.versions.len(), dir.display());
+        }
+        (_, Some(file)) => {
+            std::fs::write(&file, serde_json::to_string_pretty(&export)? + "\n")
+                .with_context(|| format!("writing {}", file.display()))?;
+            println!("Exported {} ({} versions) to {}", export.name, export.versions.len(), file.display());
+        }
+        (None, None) => anyhow::bail!("give --dir or --file"),
+    }
+    Ok(())
+}
+
+async fn persona_import(
+    config: Config,
+    operator: &str,
+    target: Target,
+    on_conflict: &str,
+    new_name: Option<&str>,
+) -> anyhow::Result<()> {
+    use app::engine::transfer;
+    let (db, ws) = operator_workspace(&config, operator).await?;
+    let export = match (target.dir, target.file) {
+        (Some(dir), _) => transfer::read_folder(&dir),
+        (_, Some(file)) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            transfer::parse_export(&text)
+        }
+        (None, None) => anyhow::bail!("give --dir or --file"),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mode = transfer::parse_conflict(on_conflict).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let r = transfer::import(&db, ws, &export, mode, new_name, &operator.trim().to_lowercase())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Imported {} (id {}): {} version(s) written, production at v{}",
+        r.persona.name,
+        r.persona.id,
+        r.versions_created,
+        r.persona.production_version.unwrap_or(r.persona.latest_version)
+    );
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -13,7 +13,9 @@ use tokio_stream::StreamExt;
 fn stream(state: &AppState, workspace_id: i64, user: Option<String>) -> impl Stream<Item = Result<Event, Infallible>> {
     BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
         let ev = item.ok()?;
-        if ev.workspace_id != workspace_id || user.as_deref().is_some_and(|u| u != ev.event.user_id()) {
+        // An end user gets their own events and the workspace-wide ones (persona availability).
+        let other_user = user.as_deref().is_some_and(|u| ev.event.user_id().is_some_and(|e| e != u));
+        if ev.workspace_id != workspace_id || other_user {
             return None;
         }
         Event::default().json_data(&ev.event).ok().map(Ok)
@@ -34,7 +36,8 @@ pub struct ChatEventsQuery {
     w: Option<String>,
 }
 
-/// The end user's own messages and pause state, identified by the `pd_uid` cookie.
+/// The end user's own messages and pause state (identified by the `pd_uid` cookie), and
+/// personas becoming unavailable.
 pub async fn chat_events(
     State(state): State<AppState>,
     headers: http::HeaderMap,

@@ -2,9 +2,10 @@
 
 pub mod api;
 
-use crate::components::{ErrorBox, Loading};
+use crate::components::{use_interactive, ErrorBox, Loading};
+use crate::error::AppError;
 use crate::live::use_live_events;
-use crate::types::{ChatHistory, Sender, TurnOutcome};
+use crate::types::{ChatHistory, Sender, TurnOutcome, UNAVAILABLE_NOTICE};
 use api::{chat_personas, load_chat, SendMessage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -21,6 +22,16 @@ pub fn ChatPage() -> impl IntoView {
     let personas = Resource::new(|| (), move |_| chat_personas(ws.clone()));
     let selected = RwSignal::new(query.read_untracked().get("persona").and_then(|p| p.parse::<i64>().ok()));
     let send = ServerAction::<SendMessage>::new();
+    // The draft lives here, not in the conversation view, which is rebuilt whenever the
+    // history reloads (after each send and each live event): typing is never lost.
+    let draft = RwSignal::new(String::new());
+    let last_sent = RwSignal::new(String::new());
+    // Put the text back if the server refused it (too long, persona deactivated meanwhile).
+    Effect::new(move || {
+        if let Some(Err(_)) = send.value().get() {
+            draft.set(last_sent.get_untracked());
+        }
+    });
     let tick = RwSignal::new(0u64);
     use_live_events(events_url, move |_| tick.update(|t| *t += 1));
     let ws = workspace.clone();
@@ -37,16 +48,29 @@ pub fn ChatPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match personas.await {
                             Ok(list) if list.is_empty() => view! { <p class="empty">"No personas are available yet."</p> }.into_any(),
-                            Ok(list) => view! {
+                            Ok(list) => {
+                                // A persona that is not offered any more (deactivated) stays open
+                                // read-only; the picker then asks for another one.
+                                let ids: Vec<i64> = list.iter().map(|p| p.id).collect();
+                                let gone = move || selected.get().is_some_and(|id| !ids.contains(&id));
+                                view! {
                                 <label class="persona-pick">"Persona "
-                                    <select on:change=move |ev| selected.set(event_target_value(&ev).parse().ok())>
+                                    <select on:change=move |ev| {
+                                        // The last send's outcome belongs to the previous persona.
+                                        send.clear();
+                                        selected.set(event_target_value(&ev).parse().ok());
+                                    }>
+                                        {move || gone().then(|| view! {
+                                            <option value="" selected=true disabled=true>"Choose another persona"</option>
+                                        })}
                                         {list.into_iter().map(|p| {
                                             let is_sel = move || selected.get() == Some(p.id);
                                             view! { <option value=p.id selected=is_sel>{p.name}</option> }
                                         }).collect_view()}
                                     </select>
                                 </label>
-                            }.into_any(),
+                            }.into_any()
+                            }
                             Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                         }
                     })}
@@ -55,7 +79,7 @@ pub fn ChatPage() -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(h) => view! { <Conversation h send/> }.into_any(),
+                        Ok(h) => view! { <Conversation h send draft last_sent/> }.into_any(),
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     }
                 })}
@@ -65,15 +89,22 @@ pub fn ChatPage() -> impl IntoView {
 }
 
 #[component]
-fn Conversation(h: ChatHistory, send: ServerAction<SendMessage>) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
-    let last_sent = RwSignal::new(String::new());
+fn Conversation(
+    h: ChatHistory,
+    send: ServerAction<SendMessage>,
+    draft: RwSignal<String>,
+    last_sent: RwSignal<String>,
+) -> impl IntoView {
+    let ready = use_interactive();
+    let available = h.available;
+    // Deactivated before the page loaded, or while it was open (the send was refused).
+    let unavailable = move || !available || matches!(send.value().get(), Some(Err(AppError::Conflict { .. })));
     let persona_id = h.persona.id;
     let persona_name = h.persona.name.clone();
     let workspace = use_query_map().read_untracked().get("w");
     let submit = move || {
         let text = draft.get_untracked();
-        if text.trim().is_empty() || send.pending().get_untracked() {
+        if text.trim().is_empty() || send.pending().get_untracked() || unavailable() {
             return;
         }
         last_sent.set(text.clone());
@@ -81,14 +112,9 @@ fn Conversation(h: ChatHistory, send: ServerAction<SendMessage>) -> impl IntoVie
         draft.set(String::new());
     };
     let submit_on_enter = submit.clone();
-    // Put the text back if the server refused it (e.g. too long): nothing typed is lost.
-    Effect::new(move || {
-        if let Some(Err(_)) = send.value().get() {
-            draft.set(last_sent.get_untracked());
-        }
-    });
     let failed = move || matches!(send.value().get(), Some(Ok(TurnOutcome::Failed { .. })));
-    let refused = move || send.value().get().and_then(Result::err);
+    // A conflict is the persona going away: the notice above says so.
+    let refused = move || send.value().get().and_then(Result::err).filter(|e| !matches!(e, AppError::Conflict { .. }));
     let name_for_typing = persona_name.clone();
     view! {
         {h.paused.then(|| view! {
@@ -96,6 +122,9 @@ fn Conversation(h: ChatHistory, send: ServerAction<SendMessage>) -> impl IntoVie
                 <strong>"Conversation paused"</strong>
                 " — a member of our team is reviewing this conversation. Your messages are saved."
             </div>
+        })}
+        {move || unavailable().then(|| view! {
+            <div class="paused unavailable" role="status" data-testid="unavailable-banner">{UNAVAILABLE_NOTICE}</div>
         })}
         <ol class="messages" aria-live="polite" aria-label="Messages">
             {h.messages.is_empty().then(|| view! { <li class="empty">{format!("Say hello to {persona_name}.")}</li> })}
@@ -130,6 +159,7 @@ fn Conversation(h: ChatHistory, send: ServerAction<SendMessage>) -> impl IntoVie
                 rows="2"
                 maxlength="4000"
                 placeholder="Write a message… (Enter to send, Shift+Enter for a new line)"
+                disabled=unavailable
                 prop:value=move || draft.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))
                 on:keydown=move |ev| {
@@ -139,7 +169,7 @@ fn Conversation(h: ChatHistory, send: ServerAction<SendMessage>) -> impl IntoVie
                     }
                 }
             ></textarea>
-            <button type="submit" disabled=move || send.pending().get()>"Send"</button>
+            <button type="submit" disabled=move || !ready.get() || send.pending().get() || unavailable()>"Send"</button>
         </form>
     }
 }

@@ -9,7 +9,10 @@ use super::db::Db;
 use super::llm::{CompletionRequest, LlmError};
 use super::{now_ms, AppState};
 use crate::error::{AppError, AppResult};
-use crate::types::{ChatHistory, ChatMessage, ChatPersona, LiveEvent, Message, Sender, TurnOutcome, PAUSE_NOTICE};
+use crate::types::{
+    ChatHistory, ChatMessage, ChatPersona, DeclaredVariable, LiveEvent, Message, ModelSettings, PersonaKind, Sender,
+    TurnOutcome, PAUSE_NOTICE, UNAVAILABLE_NOTICE,
+};
 use serde_json::json;
 use sqlx::Row;
 use std::time::Instant;
@@ -58,36 +61,46 @@ pub async fn chat_workspace(state: &AppState, slug: Option<&str>) -> AppResult<i
     id.ok_or_else(|| AppError::not_found("workspace"))
 }
 
-/// Personas end users can pick, oldest first (the seeded default comes first).
+/// Personas end users can pick: active, not deleted, oldest first (the seeded default
+/// comes first).
 pub async fn personas(db: &Db, workspace_id: i64) -> AppResult<Vec<ChatPersona>> {
-    let rows = sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id")
-        .bind(workspace_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, name FROM templates WHERE workspace_id = $1 AND is_active = 1 AND deleted_at IS NULL ORDER BY id",
+    )
+    .bind(workspace_id)
+    .fetch_all(&db.pool)
+    .await?;
     Ok(rows
         .iter()
         .map(|r| Ok(ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? }))
         .collect::<Result<_, sqlx::Error>>()?)
 }
 
-async fn persona(db: &Db, workspace_id: i64, persona_id: Option<i64>) -> AppResult<ChatPersona> {
+/// The persona a chat names (or the first active one) and whether it is active.
+async fn persona(db: &Db, workspace_id: i64, persona_id: Option<i64>) -> AppResult<(ChatPersona, bool)> {
     let row = match persona_id {
         Some(id) => {
-            sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 AND id = $2")
-                .bind(workspace_id)
-                .bind(id)
-                .fetch_optional(&db.pool)
-                .await?
+            sqlx::query(
+                "SELECT id, name, is_active FROM templates WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL",
+            )
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?
         }
         None => {
-            sqlx::query("SELECT id, name FROM templates WHERE workspace_id = $1 ORDER BY id LIMIT 1")
-                .bind(workspace_id)
-                .fetch_optional(&db.pool)
-                .await?
+            sqlx::query(
+                "SELECT id, name, is_active FROM templates WHERE workspace_id = $1 AND is_active = 1                  AND deleted_at IS NULL ORDER BY id LIMIT 1",
+            )
+            .bind(workspace_id)
+            .fetch_optional(&db.pool)
+            .await?
         }
     };
     match row {
-        Some(r) => Ok(ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? }),
+        Some(r) => {
+            Ok((ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? }, r.try_get::<i64, _>("is_active")? != 0))
+        }
         None => Err(AppError::not_found("persona")),
     }
 }
@@ -117,17 +130,26 @@ pub async fn find_end_user(db: &Db, workspace_id: i64, user_id: &str) -> AppResu
     id.ok_or_else(|| AppError::not_found("user"))
 }
 
-/// The user's chat session with this persona, created if there is none yet.
-async fn ensure_session(db: &Db, workspace_id: i64, end_user_id: i64, persona_id: i64) -> AppResult<i64> {
-    let existing: Option<i64> = sqlx::query_scalar(
+/// The user's latest chat session with this persona, if any.
+pub(crate) async fn latest_session(
+    db: &Db,
+    workspace_id: i64,
+    end_user_id: i64,
+    persona_id: i64,
+) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
         "SELECT id FROM chat_sessions WHERE workspace_id = $1 AND end_user_id = $2 AND template_id = $3 ORDER BY id DESC LIMIT 1",
     )
     .bind(workspace_id)
     .bind(end_user_id)
     .bind(persona_id)
     .fetch_optional(&db.pool)
-    .await?;
-    if let Some(id) = existing {
+    .await?)
+}
+
+/// The user's chat session with this persona, created if there is none yet.
+async fn ensure_session(db: &Db, workspace_id: i64, end_user_id: i64, persona_id: i64) -> AppResult<i64> {
+    if let Some(id) = latest_session(db, workspace_id, end_user_id, persona_id).await? {
         return Ok(id);
     }
     Ok(sqlx::query_scalar("INSERT INTO chat_sessions (workspace_id, end_user_id, template_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
@@ -208,22 +230,15 @@ pub async fn history(
     persona_id: Option<i64>,
 ) -> AppResult<ChatHistory> {
     let user_id = parse_user_id(user_id)?;
-    let persona = persona(&state.db, workspace_id, persona_id).await?;
+    let (persona, available) = persona(&state.db, workspace_id, persona_id).await?;
     let end_user_id = match find_end_user(&state.db, workspace_id, &user_id).await {
         Ok(id) => id,
         Err(AppError::NotFound { .. }) => {
-            return Ok(ChatHistory { session_id: None, persona, messages: Vec::new(), paused: false })
+            return Ok(ChatHistory { session_id: None, persona, messages: Vec::new(), paused: false, available })
         }
         Err(e) => return Err(e),
     };
-    let session_id: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM chat_sessions WHERE workspace_id = $1 AND end_user_id = $2 AND template_id = $3 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(workspace_id)
-    .bind(end_user_id)
-    .bind(persona.id)
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let session_id = latest_session(&state.db, workspace_id, end_user_id, persona.id).await?;
     let messages = match session_id {
         Some(sid) => {
             let rows = sqlx::query(
@@ -240,10 +255,10 @@ pub async fn history(
         None => Vec::new(),
     };
     let paused = is_halted(&state.db, workspace_id, end_user_id).await?;
-    Ok(ChatHistory { session_id, persona, messages, paused })
+    Ok(ChatHistory { session_id, persona, messages, paused, available })
 }
 
-async fn memory_map(
+pub(crate) async fn memory_map(
     db: &Db,
     workspace_id: i64,
     end_user_id: i64,
@@ -253,7 +268,7 @@ async fn memory_map(
 }
 
 /// The last `window` conversational messages of the session before `before_id`, oldest first.
-async fn history_window(
+pub(crate) async fn history_window(
     db: &Db,
     workspace_id: i64,
     session_id: i64,
@@ -279,42 +294,70 @@ async fn history_window(
 }
 
 /// The LLM role for a stored sender: operator injections speak for the persona.
-fn llm_role(sender: Sender) -> &'static str {
+pub(crate) fn llm_role(sender: Sender) -> &'static str {
     match sender {
         Sender::User => "user",
         _ => "assistant",
     }
 }
 
-/// What the pipeline wrote to `llm_requests` for one call.
-struct RequestLog<'a> {
-    workspace_id: i64,
-    end_user_id: i64,
-    session_id: i64,
-    template_id: i64,
-    template_version: i64,
-    messages: &'a [ChatMessage],
-    response: Option<&'a str>,
-    prompt_tokens: Option<u32>,
-    completion_tokens: Option<u32>,
-    latency_ms: i64,
-    status: &'a str,
-    error: Option<String>,
+/// One row of `llm_requests`: what was sent, what came back, and where it came from.
+pub(crate) struct RequestLog<'a> {
+    pub workspace_id: i64,
+    pub end_user_id: Option<i64>,
+    pub session_id: Option<i64>,
+    pub template_id: Option<i64>,
+    pub template_version: Option<i64>,
+    /// `chat`, `playground` or `draft`.
+    pub source: &'a str,
+    pub provider: String,
+    pub model: String,
+    pub messages: &'a [ChatMessage],
+    pub response: Option<&'a str>,
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    pub latency_ms: i64,
+    /// `ok`, `error` or `render_error`.
+    pub status: &'a str,
+    pub error: Option<String>,
 }
 
-async fn log_request(state: &AppState, log: RequestLog<'_>) -> AppResult<()> {
+impl<'a> RequestLog<'a> {
+    /// A row for a call with `settings` from `source`, status `ok`, nothing sent yet.
+    pub fn new(state: &AppState, workspace_id: i64, source: &'a str, settings: &ModelSettings) -> Self {
+        Self {
+            workspace_id,
+            end_user_id: None,
+            session_id: None,
+            template_id: None,
+            template_version: None,
+            source,
+            provider: state.llm.kind().to_string(),
+            model: state.llm.model_for(Some(settings.model.trim()).filter(|m| !m.is_empty())),
+            messages: &[],
+            response: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            latency_ms: 0,
+            status: "ok",
+            error: None,
+        }
+    }
+}
+
+pub(crate) async fn log_request(state: &AppState, log: RequestLog<'_>) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO llm_requests (workspace_id, end_user_id, session_id, template_id, template_version, provider, model, messages, \
-         response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at, source) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(log.workspace_id)
     .bind(log.end_user_id)
     .bind(log.session_id)
     .bind(log.template_id)
     .bind(log.template_version)
-    .bind(state.llm.kind())
-    .bind(state.llm.model().to_string())
+    .bind(log.provider)
+    .bind(log.model)
     .bind(serde_json::to_string(log.messages).unwrap_or_default())
     .bind(log.response.map(str::to_string))
     .bind(log.prompt_tokens.map(i64::from))
@@ -323,9 +366,82 @@ async fn log_request(state: &AppState, log: RequestLog<'_>) -> AppResult<()> {
     .bind(log.status)
     .bind(log.error)
     .bind(now_ms())
+    .bind(log.source)
     .execute(&state.db.pool)
     .await?;
     Ok(())
+}
+
+/// What a template sees, besides declared variables.
+pub struct TurnInput<'a> {
+    pub user_id: &'a str,
+    pub current_message: &'a str,
+    /// (sender, content, ms) oldest first, without the current message.
+    pub history: &'a [(Sender, String, i64)],
+    pub memory: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// Renders `version`'s template for one turn and returns exactly what the LLM gets.
+/// Context: `user_id`, `current_message`, `history` (role, sender, content, at), `memory`,
+/// `now`, and every declared variable (its default, or the value in `values`).
+/// `chat` kind: [system = rendered, history…, user = current message]; `text` kind:
+/// [user = rendered] (the template carries the history itself).
+/// Errors: `Template` (syntax, undefined variable, fuel) with its line.
+pub fn build_messages(
+    kind: PersonaKind,
+    content: &str,
+    declared: &[DeclaredVariable],
+    values: &serde_json::Map<String, serde_json::Value>,
+    input: &TurnInput<'_>,
+) -> AppResult<Vec<ChatMessage>> {
+    let mut ctx = serde_json::Map::new();
+    for d in declared {
+        ctx.insert(d.name.clone(), values.get(&d.name).cloned().unwrap_or_else(|| d.default.clone()));
+    }
+    ctx.insert("user_id".into(), json!(input.user_id));
+    ctx.insert("current_message".into(), json!(input.current_message));
+    ctx.insert(
+        "history".into(),
+        json!(input
+            .history
+            .iter()
+            .map(|(s, c, at)| json!({"role": llm_role(*s), "sender": s.as_str(), "content": c, "at": at}))
+            .collect::<Vec<_>>()),
+    );
+    ctx.insert("memory".into(), serde_json::Value::Object(input.memory.clone()));
+    ctx.insert("now".into(), json!(chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()));
+    let rendered = super::render::render(content, &serde_json::Value::Object(ctx))?;
+    Ok(match kind {
+        PersonaKind::Chat => {
+            let mut messages = Vec::with_capacity(input.history.len() + 2);
+            messages.push(ChatMessage::new("system", rendered));
+            messages.extend(input.history.iter().map(|(s, c, _)| ChatMessage::new(llm_role(*s), c.clone())));
+            messages.push(ChatMessage::new("user", input.current_message));
+            messages
+        }
+        PersonaKind::Text => vec![ChatMessage::new("user", rendered)],
+    })
+}
+
+/// Calls the provider with a version's settings. Returns the result and the provider
+/// kind and model used (for the request log).
+pub(crate) async fn complete(
+    state: &AppState,
+    settings: &ModelSettings,
+    messages: Vec<ChatMessage>,
+) -> (Result<super::llm::Completion, LlmError>, String, String) {
+    let req = CompletionRequest::with_settings(messages, settings);
+    let model = state.llm.model_for(req.model.as_deref());
+    let provider = state.llm.kind().to_string();
+    if let Err(e) = state.llm.check_provider(&settings.provider) {
+        return (Err(e), provider, model);
+    }
+    let result = state.llm.complete(req).await;
+    let model = match &result {
+        Ok(c) if !c.model.is_empty() => c.model.clone(),
+        _ => model,
+    };
+    (result, provider, model)
 }
 
 /// Runs one user turn. `persona_id` None means the workspace's first persona.
@@ -341,7 +457,11 @@ pub async fn run_turn(
 ) -> AppResult<TurnOutcome> {
     let user_id = parse_user_id(user_id)?;
     let text = parse_message(text)?;
-    let persona = persona(&state.db, workspace_id, persona_id).await?;
+    let (persona, active) = persona(&state.db, workspace_id, persona_id).await?;
+    if !active {
+        // Refused before anything is stored: the chat keeps the draft and shows why.
+        return Err(AppError::Conflict { message: UNAVAILABLE_NOTICE.into() });
+    }
     let end_user_id = ensure_end_user(&state.db, workspace_id, &user_id).await?;
     let session_id = ensure_session(&state.db, workspace_id, end_user_id, persona.id).await?;
     let at = SessionRef {
@@ -361,55 +481,41 @@ pub async fn run_turn(
         return Ok(TurnOutcome::Paused { user_message, notice });
     }
 
-    // 3. The version and the context.
-    let (_, version) = super::personas::latest(&state.db, workspace_id, persona.id).await?;
+    // 3. The version `production` points to, and the context.
+    let version = super::personas::production(&state.db, workspace_id, persona.id).await?;
     let history =
         history_window(&state.db, workspace_id, session_id, user_message.id, state.config.history_window).await?;
     let memory = memory_map(&state.db, workspace_id, end_user_id).await?;
-    let ctx = json!({
-        "user_id": user_id,
-        "current_message": text,
-        "history": history.iter().map(|(s, c, at)| json!({"role": llm_role(*s), "sender": s.as_str(), "content": c, "at": at})).collect::<Vec<_>>(),
-        "memory": memory,
-        "now": chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-    });
+    let input = TurnInput { user_id: &user_id, current_message: &text, history: &history, memory: &memory };
 
     let mut log = RequestLog {
-        workspace_id,
-        end_user_id,
-        session_id,
-        template_id: persona.id,
-        template_version: version.version,
-        messages: &[],
-        response: None,
-        prompt_tokens: None,
-        completion_tokens: None,
-        latency_ms: 0,
-        status: "ok",
-        error: None,
+        end_user_id: Some(end_user_id),
+        session_id: Some(session_id),
+        template_id: Some(persona.id),
+        template_version: Some(version.version),
+        ..RequestLog::new(state, workspace_id, "chat", &version.settings)
     };
 
-    // 4. Render the system prompt.
-    let system = match super::render::render(&version.content, &ctx) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, version = version.version, "persona failed to render");
-            log.status = "render_error";
-            log.error = Some(e.to_string());
-            log_request(state, log).await?;
-            return Ok(TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() });
-        }
-    };
-    let mut messages = Vec::with_capacity(history.len() + 2);
-    messages.push(ChatMessage::new("system", system));
-    messages.extend(history.iter().map(|(s, c, _)| ChatMessage::new(llm_role(*s), c.clone())));
-    messages.push(ChatMessage::new("user", text.clone()));
+    // 4. Render.
+    let messages =
+        match build_messages(version.kind, &version.content, &version.variables, &serde_json::Map::new(), &input) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, version = version.version, "persona failed to render");
+                log.status = "render_error";
+                log.error = Some(e.to_string());
+                log_request(state, log).await?;
+                return Ok(TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() });
+            }
+        };
     log.messages = &messages;
 
-    // 5. The LLM.
+    // 5. The LLM, with the version's model settings.
     let started = Instant::now();
-    let result = state.llm.complete(CompletionRequest::new(messages.clone())).await;
+    let (result, provider, model) = complete(state, &version.settings, messages.clone()).await;
     log.latency_ms = started.elapsed().as_millis() as i64;
+    log.provider = provider;
+    log.model = model;
     match result {
         Ok(c) if !c.content.trim().is_empty() => {
             log.prompt_tokens = Some(c.prompt_tokens);

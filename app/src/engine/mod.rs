@@ -10,9 +10,11 @@ pub mod events;
 pub mod llm;
 pub mod monitor;
 pub mod personas;
+pub mod playground;
 pub mod render;
 pub mod sessions;
 pub mod state;
+pub mod transfer;
 pub mod web;
 
 pub use state::AppState;

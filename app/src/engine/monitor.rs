@@ -85,7 +85,14 @@ pub async fn conversation(db: &Db, workspace_id: i64, user_id: &str) -> AppResul
     })
 }
 
-async fn audit(db: &Db, workspace_id: i64, actor: &str, action: &str, target: &str, detail: &str) -> AppResult<()> {
+pub(crate) async fn audit(
+    db: &Db,
+    workspace_id: i64,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO audit_log (workspace_id, actor, action, target, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(workspace_id)
         .bind(actor)
@@ -270,6 +277,8 @@ pub struct LlmRequestRow {
     /// `ok`, `error` or `render_error`.
     pub status: String,
     pub error: Option<String>,
+    /// `chat` (an end user's turn), `playground` or `draft`.
+    pub source: String,
     pub created_at: i64,
 }
 
@@ -277,7 +286,7 @@ pub struct LlmRequestRow {
 pub async fn llm_requests(db: &Db, workspace_id: i64, limit: i64) -> AppResult<Vec<LlmRequestRow>> {
     let rows = sqlx::query(
         "SELECT r.id, u.external_id, r.template_id, r.template_version, r.provider, r.model, r.messages, r.response, \
-         r.prompt_tokens, r.completion_tokens, r.latency_ms, r.status, r.error, r.created_at \
+         r.prompt_tokens, r.completion_tokens, r.latency_ms, r.status, r.error, r.created_at, r.source \
          FROM llm_requests r LEFT JOIN end_users u ON u.id = r.end_user_id WHERE r.workspace_id = $1 ORDER BY r.id DESC LIMIT $2",
     )
     .bind(workspace_id)
@@ -301,6 +310,7 @@ pub async fn llm_requests(db: &Db, workspace_id: i64, limit: i64) -> AppResult<V
                 latency_ms: r.try_get("latency_ms")?,
                 status: r.try_get("status")?,
                 error: r.try_get("error")?,
+                source: r.try_get("source")?,
                 created_at: r.try_get("created_at")?,
             })
         })

@@ -1,23 +1,13 @@
 //! Compare any two versions of a persona: unified or side by side, with the words that
 //! changed inside a line highlighted.
 
-use super::api::{diff_versions, get_persona};
+use super::api::diff_page;
 use crate::components::{ErrorBox, Loading};
-use crate::error::AppError;
+
 use crate::types::{DiffKind, DiffLine, PersonaDetail, VersionDiff};
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-/// Loads the persona and the diff; `from`/`to` default to the latest version and the one before.
-async fn load(id: i64, from: Option<i64>, to: Option<i64>) -> Result<(PersonaDetail, VersionDiff), AppError> {
-    let persona = get_persona(id).await?;
-    let latest = persona.versions.first().map(|v| v.version).unwrap_or(1);
-    let to = to.unwrap_or(latest);
-    let from = from.unwrap_or((to - 1).max(1));
-    let diff = diff_versions(id, from, to).await?;
-    Ok((persona, diff))
-}
 
 #[component]
 pub fn PersonaDiff() -> impl IntoView {
@@ -25,7 +15,7 @@ pub fn PersonaDiff() -> impl IntoView {
     let query = use_query_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
     let num = move |k: &str| query.read().get(k).and_then(|s| s.parse::<i64>().ok());
-    let data = Resource::new(move || (id(), num("from"), num("to")), |(id, f, t)| load(id, f, t));
+    let data = Resource::new(move || (id(), num("from"), num("to")), |(id, f, t)| diff_page(id, f, t));
     let side_by_side = RwSignal::new(false);
     view! {
         <Suspense fallback=Loading>
@@ -51,8 +41,6 @@ fn DiffPage(p: PersonaDetail, d: VersionDiff, side_by_side: RwSignal<bool>) -> i
             .collect_view()
     };
     let (from_opts, to_opts) = (options(d.from), options(d.to));
-    let lines = d.lines.clone();
-    let rows = side_by_side_rows(&d.lines);
     view! {
         <p><A href=format!("/dashboard/personas/{}", p.id)>{format!("← {}", p.name)}</A></p>
         <div class="page-head">
@@ -70,6 +58,16 @@ fn DiffPage(p: PersonaDetail, d: VersionDiff, side_by_side: RwSignal<bool>) -> i
             </button>
         </Form>
         {(d.added == 0 && d.removed == 0).then(|| view! { <p class="empty">"These versions have the same content."</p> })}
+        <DiffTable lines=d.lines side_by_side/>
+    }
+}
+
+/// A version diff as a table: unified (one column, `+`/`−` signs) or side by side, with
+/// the changed words of a line marked. Used by the compare page and the promote dialog.
+#[component]
+pub fn DiffTable(lines: Vec<DiffLine>, #[prop(into)] side_by_side: Signal<bool>) -> impl IntoView {
+    let rows = side_by_side_rows(&lines);
+    view! {
         <Show
             when=move || side_by_side.get()
             fallback=move || view! {

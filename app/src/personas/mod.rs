@@ -1,26 +1,49 @@
-//! The persona editor: list, create, edit (every save a new version), history, rollback.
+//! The persona pages: the list, a new persona (optionally drafted by the LLM), and the
+//! editor (versions with model settings and declared variables, live preview, labels,
+//! history, sharing and deletion).
 
 pub mod api;
 mod diff;
+mod editor;
+mod labels;
+mod preview;
+mod state;
 
 pub use diff::PersonaDiff;
 
 use crate::components::{format_time, ErrorBox, Loading};
 use crate::error::AppError;
-use crate::types::{PersonaDetail, TemplateVariable, VersionInfo};
-use api::{get_persona, list_personas, CreatePersona, RollbackPersona, SavePersonaVersion};
+use crate::types::{DeclaredVariable, PersonaKind, TemplateVariable};
+use api::{
+    editor_data, list_personas, CreatePersona, DeletePersona, DraftPersona, MoveLabel, RemoveLabel, RollbackPersona,
+    SavePersonaVersion, SetPersonaActive, SetPersonaShared,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use state::EditorState;
 
 #[component]
 pub fn PersonaList() -> impl IntoView {
     let personas = Resource::new(|| (), |_| list_personas());
+    // Set by the editor after a deletion.
+    let query = use_query_map();
+    let deleted = move || query.read().get("deleted");
     view! {
         <div class="page-head">
             <h1>"Personas"</h1>
-            <A href="/dashboard/personas/new" attr:class="button">"New persona"</A>
+            <div class="head-actions">
+                <A href="/dashboard/personas/import">"Import"</A>
+                <A href="/dashboard/personas/new" attr:class="button">"New persona"</A>
+            </div>
         </div>
+        {move || deleted().map(|name| view! {
+            <p class="notice" data-testid="deleted-notice">
+                {format!("Deleted “{name}”. You can restore it from ")}
+                <A href="/dashboard/trash">"the Trash"</A>
+                " for 30 days."
+            </p>
+        })}
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match personas.await {
@@ -29,11 +52,21 @@ pub fn PersonaList() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <table class="list">
-                            <thead><tr><th>"Name"</th><th>"Version"</th><th>"Last saved"</th></tr></thead>
+                            <thead>
+                                <tr><th>"Name"</th><th>"In production"</th><th>"Latest"</th><th>"Last saved"</th></tr>
+                            </thead>
                             <tbody>
                                 {list.into_iter().map(|p| view! {
-                                    <tr>
-                                        <td><A href=format!("/dashboard/personas/{}", p.id)>{p.name}</A></td>
+                                    <tr data-persona=p.id>
+                                        <td>
+                                            <A href=format!("/dashboard/personas/{}", p.id)>{p.name}</A>
+                                            {(!p.active).then(|| view! { " " <span class="badge muted-badge">"Inactive"</span> })}
+                                            {p.shared.then(|| view! { " " <span class="badge">"Shared"</span> })}
+                                        </td>
+                                        <td>{match p.production_version {
+                                            Some(n) => format!("v{n} in production"),
+                                            None => "—".to_string(),
+                                        }}</td>
                                         <td>{format!("v{}", p.latest_version)}</td>
                                         <td>{format_time(p.updated_at)}</td>
                                     </tr>
@@ -48,7 +81,7 @@ pub fn PersonaList() -> impl IntoView {
     }
 }
 
-/// Shows a template error next to the editor, with its line when known.
+/// Shows a save error next to the editor: a template error with its line, or the message.
 #[component]
 fn TemplateError(error: AppError) -> impl IntoView {
     let text = match &error {
@@ -59,33 +92,149 @@ fn TemplateError(error: AppError) -> impl IntoView {
     view! { <p class="error" role="alert" data-testid="template-error">{text}</p> }
 }
 
+/// What each kind does, for the hint under the select.
+fn kind_hint(kind: &str) -> &'static str {
+    if kind == "text" {
+        "Text: the template renders the whole prompt (history included), sent as one user message."
+    } else {
+        "Chat: the template renders the system prompt; the history and the new message follow as chat messages."
+    }
+}
+
+/// The persona kind select with a one-line explanation of the choice.
+#[component]
+fn KindSelect(kind: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>
+            "Kind"
+            <select name="kind" aria-describedby="kind-hint" prop:value=move || kind.get()
+                on:change=move |ev| kind.set(event_target_value(&ev))>
+                <option value="chat" selected=move || kind.get() != "text">"Chat"</option>
+                <option value="text" selected=move || kind.get() == "text">"Text"</option>
+            </select>
+        </label>
+        <p class="hint" id="kind-hint">{move || kind_hint(&kind.get())}</p>
+    }
+}
+
 #[component]
 pub fn NewPersona() -> impl IntoView {
     let create = ServerAction::<CreatePersona>::new();
+    let draft = ServerAction::<DraftPersona>::new();
     let error = move || create.value().get().and_then(Result::err);
+    let content = RwSignal::new("You are a friendly companion talking with {{ user_id }}.".to_string());
+    let kind = RwSignal::new(PersonaKind::Chat.as_str().to_string());
+    let suggested = RwSignal::new(Vec::<DeclaredVariable>::new());
+    // A finished draft replaces the template and proposes its variables.
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = draft.value().get() {
+            content.set(d.content);
+            suggested.set(d.suggested_variables);
+        }
+    });
+    let variables_json = move || {
+        let vars = suggested.get();
+        if vars.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&vars).unwrap_or_default()
+        }
+    };
     view! {
         <h1>"New persona"</h1>
-        <ActionForm action=create attr:class="editor">
-            <label>"Name" <input type="text" name="name" required maxlength="80" autofocus/></label>
-            <label>
-                "Template (Jinja)"
-                <textarea name="content" rows="16" spellcheck="false" required>
-                    "You are a friendly companion talking with {{ user_id }}."
-                </textarea>
-            </label>
-            <label>"Note" <input type="text" name="note" maxlength="500" placeholder="What is this version for?"/></label>
-            {move || error().map(|e| view! { <TemplateError error=e/> })}
-            <div class="actions">
-                <button type="submit" disabled=move || create.pending().get()>"Create persona"</button>
-                <A href="/dashboard">"Cancel"</A>
+        <div class="editor-grid">
+            <ActionForm action=create attr:class="editor">
+                <label>"Name" <input type="text" name="name" required maxlength="80" autofocus/></label>
+                <KindSelect kind/>
+                <label>
+                    "Template (Jinja)"
+                    <textarea name="content" rows="16" spellcheck="false" required
+                        prop:value=move || content.get()
+                        on:input=move |ev| content.set(event_target_value(&ev))>
+                        {content.get_untracked()}
+                    </textarea>
+                </label>
+                <input type="hidden" name="variables" value=variables_json/>
+                {move || {
+                    let vars = suggested.get();
+                    (!vars.is_empty()).then(|| view! {
+                        <div class="suggested" data-testid="suggested-variables">
+                            <p>"The draft reads these variables; they will be declared with the persona (edit them after creating it):"</p>
+                            <ul class="vars">
+                                {vars.into_iter().map(|v| view! {
+                                    <li><code>{v.name}</code>" "<span class="muted">{v.var_type.as_str()}</span></li>
+                                }).collect_view()}
+                            </ul>
+                            <button type="button" class="link" on:click=move |_| suggested.set(Vec::new())>
+                                "Don't declare them"
+                            </button>
+                        </div>
+                    })
+                }}
+                <label>"Note" <input type="text" name="note" maxlength="500" placeholder="What is this version for?"/></label>
+                {move || error().map(|e| view! { <TemplateError error=e/> })}
+                <div class="actions">
+                    <button type="submit" disabled=move || create.pending().get()>"Create persona"</button>
+                    <A href="/dashboard">"Cancel"</A>
+                </div>
+            </ActionForm>
+            <div class="side">
+                <DraftBox draft after="you create the persona"/>
+                <VariablesHelp/>
             </div>
-        </ActionForm>
-        <VariablesHelp/>
+        </div>
+    }
+}
+
+/// "Describe the persona" → a template drafted by the configured LLM.
+#[component]
+pub(crate) fn DraftBox(
+    draft: ServerAction<DraftPersona>,
+    /// What saves the draft, e.g. "you create the persona".
+    after: &'static str,
+) -> impl IntoView {
+    let description = RwSignal::new(String::new());
+    let pending = draft.pending();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let d = description.get_untracked();
+        if !d.trim().is_empty() && !pending.get_untracked() {
+            draft.dispatch(DraftPersona { description: d });
+        }
+    };
+    view! {
+        <form class="help draft-box" on:submit=submit aria-labelledby="draft-title">
+            <h2 id="draft-title">"AI draft"</h2>
+            <label>
+                "Describe the persona"
+                <textarea rows="4" maxlength="2000" required
+                    placeholder="A patient chess coach who explains one idea at a time"
+                    prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+            </label>
+            <div class="actions">
+                <button type="submit" class="secondary" disabled=move || pending.get()>"Draft with AI"</button>
+                {move || pending.get().then(|| view! { <span class="muted" aria-live="polite">"Drafting…"</span> })}
+            </div>
+            {move || match draft.value().get() {
+                Some(Ok(d)) => match d.error {
+                    Some(err) => view! {
+                        <p class="error" data-testid="draft-error">
+                            {format!("The draft does not compile yet ({err}); fix it in the template before {after}.")}
+                        </p>
+                    }.into_any(),
+                    None => view! { <p class="ok">{format!("Draft ready: the template was replaced; review it before {after}.")}</p> }
+                        .into_any(),
+                },
+                Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
+                None => view! { <p class="muted">{format!("The draft replaces the template on the left. Nothing is saved until {after}.")}</p> }.into_any(),
+            }}
+        </form>
     }
 }
 
 /// The variables the saved template reads; unknown ones are flagged because they will
-/// fail when a chat renders the persona.
+/// fail when a chat renders the persona. Declared variables count as known.
 #[component]
 fn UsedVariables(vars: Vec<TemplateVariable>) -> impl IntoView {
     view! {
@@ -99,7 +248,7 @@ fn UsedVariables(vars: Vec<TemplateVariable>) -> impl IntoView {
                         {vars.into_iter().map(|v| view! {
                             <li class=if v.known { "known" } else { "unknown" }>
                                 <code>{v.name.clone()}</code>
-                                {(!v.known).then(|| view! { " " <span class="badge halted">"unknown: not provided by the pipeline"</span> })}
+                                {(!v.known).then(|| view! { " " <span class="badge halted">"unknown: not provided or declared"</span> })}
                             </li>
                         }).collect_view()}
                     </ul>
@@ -121,149 +270,68 @@ fn VariablesHelp() -> impl IntoView {
                 <dt><code>"memory"</code></dt><dd>"what the persona remembers about the user (key → value)"</dd>
                 <dt><code>"now"</code></dt><dd>"the current time, UTC"</dd>
             </dl>
+            <p class="muted">"Anything else must be declared in the editor's variables table, with a default."</p>
         </aside>
     }
+}
+
+/// Every action of the editor page; each completed one reloads the persona.
+#[derive(Clone, Copy)]
+struct Actions {
+    save: ServerAction<SavePersonaVersion>,
+    rollback: ServerAction<RollbackPersona>,
+    move_label: ServerAction<MoveLabel>,
+    remove_label: ServerAction<RemoveLabel>,
+    set_active: ServerAction<SetPersonaActive>,
+    set_shared: ServerAction<SetPersonaShared>,
+    delete: ServerAction<DeletePersona>,
 }
 
 #[component]
 pub fn PersonaEditor() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or_default();
-    let save = ServerAction::<SavePersonaVersion>::new();
-    let rollback = ServerAction::<RollbackPersona>::new();
-    let persona =
-        Resource::new(move || (id(), save.version().get(), rollback.version().get()), |(id, _, _)| get_persona(id));
+    let actions = Actions {
+        save: ServerAction::new(),
+        rollback: ServerAction::new(),
+        move_label: ServerAction::new(),
+        remove_label: ServerAction::new(),
+        set_active: ServerAction::new(),
+        set_shared: ServerAction::new(),
+        delete: ServerAction::new(),
+    };
+    // A failed save keeps what the operator typed: only successful saves reload.
+    let saved = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = actions.save.value().get() {
+            saved.update(|n| *n += 1);
+        }
+    });
+    let state = EditorState::new();
+    let data = Resource::new(
+        move || {
+            (
+                id(),
+                saved.get(),
+                actions.rollback.version().get(),
+                actions.move_label.version().get(),
+                actions.remove_label.version().get(),
+                actions.set_active.version().get(),
+                actions.set_shared.version().get(),
+            )
+        },
+        |(id, ..)| editor_data(id),
+    );
     view! {
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
-                match persona.await {
-                    Ok(p) => view! { <Editor persona=p save rollback/> }.into_any(),
+                match data.await {
+                    Ok(d) => view! {
+                        <editor::Editor persona=d.persona providers=d.providers users=d.users preview=d.preview state actions/>
+                    }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn Editor(
-    persona: PersonaDetail,
-    save: ServerAction<SavePersonaVersion>,
-    rollback: ServerAction<RollbackPersona>,
-) -> impl IntoView {
-    let latest = persona.versions.first().cloned();
-    let content = latest.as_ref().map(|v| v.content.clone()).unwrap_or_default();
-    let content_prop = content.clone();
-    let latest_n = latest.as_ref().map(|v| v.version).unwrap_or_default();
-    let save_error = move || save.value().get().and_then(Result::err);
-    let saved = move || save.value().get().and_then(Result::ok);
-    let rolled = move || rollback.value().get().and_then(Result::ok);
-    let rollback_error = move || rollback.value().get().and_then(Result::err);
-    let confirming = RwSignal::new(None::<i64>);
-    let id = persona.id;
-    view! {
-        <div class="page-head">
-            <h1>{persona.name.clone()}</h1>
-            <span class="badge" data-testid="latest-version">{format!("version {latest_n}")}</span>
-        </div>
-        <div class="editor-grid">
-            <ActionForm action=save attr:class="editor">
-                <input type="hidden" name="id" value=id/>
-                <label>
-                    "Template (Jinja)"
-                    // The child text serves the first render; `prop:value` keeps the editor in step
-                    // when the persona changes underneath (a dirty textarea ignores its text child).
-                    <textarea name="content" rows="18" spellcheck="false" required prop:value=content_prop>{content}</textarea>
-                </label>
-                <label>"Note" <input type="text" name="note" maxlength="500" placeholder="What changed?"/></label>
-                {move || save_error().map(|e| view! { <TemplateError error=e/> })}
-                {move || saved().map(|r| {
-                    let text = if r.unchanged {
-                        format!("No changes: the content is identical to version {}.", r.version.version)
-                    } else {
-                        format!("Saved as version {}.", r.version.version)
-                    };
-                    view! { <p class="ok" role="status">{text}</p> }
-                })}
-                {move || rolled().map(|r| {
-                    let text = if r.unchanged {
-                        format!("Version {} already has that content; nothing to restore.", r.version.version)
-                    } else {
-                        format!("Restored as version {}.", r.version.version)
-                    };
-                    view! { <p class="ok" role="status">{text}</p> }
-                })}
-                <div class="actions">
-                    <button type="submit" disabled=move || save.pending().get()>
-                        {move || if save.pending().get() { "Saving…" } else { "Save new version" }}
-                    </button>
-                </div>
-            </ActionForm>
-            <div>
-                <UsedVariables vars=persona.variables.clone()/>
-                <VariablesHelp/>
-            </div>
-        </div>
-        <section aria-labelledby="history-title">
-            <h2 id="history-title">"Version history"</h2>
-            {move || rollback_error().map(|e| view! { <ErrorBox error=e/> })}
-            <table class="list history">
-                <thead><tr><th>"Version"</th><th>"Note"</th><th>"Author"</th><th>"Saved"</th><th>"Checksum"</th><th></th></tr></thead>
-                <tbody>
-                    {persona.versions.into_iter().map(|v| view! { <VersionRow v latest_n confirming rollback id/> }).collect_view()}
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
-#[component]
-fn VersionRow(
-    v: VersionInfo,
-    latest_n: i64,
-    confirming: RwSignal<Option<i64>>,
-    rollback: ServerAction<RollbackPersona>,
-    id: i64,
-) -> impl IntoView {
-    let n = v.version;
-    let short = v.checksum.chars().take(10).collect::<String>();
-    view! {
-        <tr data-version=n>
-            <td>{format!("v{n}")}</td>
-            <td>
-                <details>
-                    <summary>{if v.note.is_empty() { "(no note)".to_string() } else { v.note.clone() }}</summary>
-                    <pre class="template">{v.content.clone()}</pre>
-                </details>
-            </td>
-            <td>{v.author.clone()}</td>
-            <td>{format_time(v.created_at)}</td>
-            <td><code title=v.checksum.clone()>{short}</code></td>
-            <td class="row-actions">
-                {(n > 1).then(|| view! {
-                    <A href=format!("/dashboard/personas/{id}/diff?from={}&to={n}", n - 1)>{format!("Compare with v{}", n - 1)}</A>
-                    " "
-                })}
-                {(n != latest_n).then(|| view! {
-                    <Show
-                        when=move || confirming.get() == Some(n)
-                        fallback=move || view! {
-                            <button type="button" class="secondary" on:click=move |_| confirming.set(Some(n))>
-                                {format!("Roll back to v{n}")}
-                            </button>
-                        }
-                    >
-                        <span class="confirm">
-                            {format!("Restore v{n} as a new version?")}
-                            <button type="button" on:click=move |_| {
-                                rollback.dispatch(RollbackPersona { id, version: n });
-                                confirming.set(None);
-                            }>"Restore"</button>
-                            <button type="button" class="link" on:click=move |_| confirming.set(None)>"Cancel"</button>
-                        </span>
-                    </Show>
-                })}
-            </td>
-        </tr>
+        </Transition>
     }
 }

@@ -1,6 +1,9 @@
 //! Integration tests: the real server on a loopback port, a fresh database per test
 //! (SQLite file and PostgreSQL), the fake OpenAI-compatible LLM on loopback.
 
+// Leptos view types of the app nest deeply; laying them out needs more room.
+#![recursion_limit = "512"]
+
 mod fake_llm;
 mod helpers;
 
@@ -8,4 +11,5 @@ mod auth;
 mod chat;
 mod embedded_model;
 mod monitor;
+mod persona_depth;
 mod personas;

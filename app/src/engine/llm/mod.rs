@@ -21,12 +21,27 @@ pub struct CompletionRequest {
     pub top_p: f32,
     /// Generation stops before any of these strings.
     pub stop: Vec<String>,
+    /// Model to ask for; None = the provider's configured model (the embedded provider
+    /// has one model and ignores this).
+    pub model: Option<String>,
 }
 
 impl CompletionRequest {
     /// A request with the default sampling settings (max 256 tokens, temperature 0.7, top_p 0.9).
     pub fn new(messages: Vec<ChatMessage>) -> Self {
-        Self { messages, max_tokens: 256, temperature: 0.7, top_p: 0.9, stop: Vec::new() }
+        Self::with_settings(messages, &crate::types::ModelSettings::default())
+    }
+
+    /// A request with a version's model settings.
+    pub fn with_settings(messages: Vec<ChatMessage>, s: &crate::types::ModelSettings) -> Self {
+        Self {
+            messages,
+            max_tokens: s.max_tokens,
+            temperature: s.temperature,
+            top_p: s.top_p,
+            stop: s.stop.clone(),
+            model: Some(s.model.trim().to_string()).filter(|m| !m.is_empty()),
+        }
     }
 }
 
@@ -76,6 +91,27 @@ impl LlmProvider {
         match self {
             LlmProvider::Local(_) => "local",
             LlmProvider::OpenAi(_) => "openai",
+        }
+    }
+
+    /// The model a request with `requested` would use.
+    pub fn model_for(&self, requested: Option<&str>) -> String {
+        match (self, requested) {
+            (LlmProvider::OpenAi(_), Some(m)) => m.to_string(),
+            _ => self.model().to_string(),
+        }
+    }
+
+    /// Whether a version naming `provider` (empty = default) can run on this provider.
+    /// Errors: `Unavailable` naming the provider that is not configured.
+    pub fn check_provider(&self, provider: &str) -> Result<(), LlmError> {
+        if provider.is_empty() || provider == self.kind() {
+            Ok(())
+        } else {
+            Err(LlmError::Unavailable(format!(
+                "this version asks for the {provider} provider, but this server runs {}",
+                self.kind()
+            )))
         }
     }
 

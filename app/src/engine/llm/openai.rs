@@ -72,7 +72,7 @@ impl OpenAiClient {
     /// Sends one non-streaming chat completion, retrying transient failures.
     pub async fn complete(&self, req: CompletionRequest) -> Result<Completion, LlmError> {
         let mut body = serde_json::json!({
-            "model": self.config.model,
+            "model": req.model.as_deref().unwrap_or(&self.config.model),
             "messages": req.messages,
             "max_tokens": req.max_tokens,
             "temperature": req.temperature,

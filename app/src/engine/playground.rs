@@ -1,0 +1,282 @@
+//! Authoring tools around the pipeline: the live preview (render only), the playground
+//! (a test message through the LLM with chosen versions, written to no conversation) and
+//! AI-assisted drafting of a new template.
+
+use super::chat::{self, RequestLog, TurnInput};
+use super::{personas, AppState};
+use crate::error::{AppError, AppResult};
+use crate::types::{
+    ChatMessage, DeclaredVariable, ModelSettings, PersonaDraft, PlaygroundResult, Preview, PreviewRequest,
+    ProviderInfo, Sender, VariableType,
+};
+use serde_json::{Map, Value};
+use std::time::Instant;
+
+/// The sample message when the operator leaves it empty.
+pub const DEFAULT_SAMPLE_MESSAGE: &str = "Hi! How are you?";
+/// Longest description for AI drafting, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// A JSON object from a form field (blank = empty). Errors: `Invalid` naming `field`.
+pub fn parse_object(field: &str, json: &str) -> AppResult<Map<String, Value>> {
+    if json.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(AppError::invalid(field, format!("{field} must be a JSON object like {{\"name\": \"Ann\"}}"))),
+        Err(e) => Err(AppError::invalid(field, format!("{field} is not valid JSON: {e}"))),
+    }
+}
+
+type History = Vec<(Sender, String, i64)>;
+
+/// A real end user's memory, and their recent history with `persona_id` (if given).
+/// Errors: `NotFound` (user).
+async fn user_sample(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: &str,
+    persona_id: Option<i64>,
+) -> AppResult<(Map<String, Value>, History)> {
+    let end_user_id = chat::find_end_user(&state.db, workspace_id, user_id).await?;
+    let memory = chat::memory_map(&state.db, workspace_id, end_user_id).await?;
+    let session = match persona_id {
+        Some(pid) => chat::latest_session(&state.db, workspace_id, end_user_id, pid).await?,
+        None => None,
+    };
+    let history = match session {
+        Some(sid) => chat::history_window(&state.db, workspace_id, sid, i64::MAX, state.config.history_window).await?,
+        None => Vec::new(),
+    };
+    Ok((memory, history))
+}
+
+/// Renders editor content (saved or not) with sample values and returns the exact messages
+/// the LLM would receive. Nothing is stored and no LLM is called.
+/// Errors: `Template` (syntax or render error, with line), `Invalid` (content, variables),
+/// `NotFound` (user).
+pub async fn preview(state: &AppState, workspace_id: i64, req: &PreviewRequest) -> AppResult<Preview> {
+    super::render::check(&req.content)?;
+    personas::validate_variables(&req.variables)?;
+    let (memory, history) = match &req.user_id {
+        Some(u) => user_sample(state, workspace_id, &chat::parse_user_id(u)?, req.persona_id).await?,
+        None => (req.memory.clone(), Vec::new()),
+    };
+    let message = if req.message.trim().is_empty() { DEFAULT_SAMPLE_MESSAGE } else { req.message.as_str() };
+    let user_id = req.user_id.clone().unwrap_or_else(|| "sample-user".into());
+    let input = TurnInput { user_id: &user_id, current_message: message, history: &history, memory: &memory };
+    let messages = chat::build_messages(req.kind, &req.content, &req.variables, &req.values, &input)?;
+    Ok(Preview { messages, variables: personas::variables_for(&req.content, &req.variables) })
+}
+
+/// Runs `message` through the pipeline once per version in `versions` (1 or 2; side by
+/// side), with each version's kind, variables and model settings. Writes to no
+/// conversation; each call is logged in `llm_requests` with source `playground`.
+/// `user_id` supplies a real end user's memory and history. Render and LLM failures are
+/// reported in the result. Errors: `Invalid` (message, version count), `NotFound`.
+pub async fn run(
+    state: &AppState,
+    workspace_id: i64,
+    template_id: i64,
+    versions: &[i64],
+    message: &str,
+    user_id: Option<&str>,
+) -> AppResult<Vec<PlaygroundResult>> {
+    let message = chat::parse_message(message)?;
+    if versions.is_empty() || versions.len() > 2 {
+        return Err(AppError::invalid("versions", "run one version, or two side by side"));
+    }
+    let mut chosen = Vec::with_capacity(versions.len());
+    for n in versions {
+        chosen.push(personas::version(&state.db, workspace_id, template_id, *n).await?);
+    }
+    let (memory, history) = match user_id {
+        Some(u) => user_sample(state, workspace_id, &chat::parse_user_id(u)?, Some(template_id)).await?,
+        None => (Map::new(), Vec::new()),
+    };
+    let sample_user = user_id.unwrap_or("playground").to_string();
+    let runs = chosen.iter().map(|v| {
+        let (memory, history, sample_user, message) = (&memory, &history, &sample_user, &message);
+        async move {
+            let input = TurnInput { user_id: sample_user, current_message: message, history, memory };
+            let mut log = RequestLog {
+                template_id: Some(template_id),
+                template_version: Some(v.version),
+                ..RequestLog::new(state, workspace_id, "playground", &v.settings)
+            };
+            let mut result = PlaygroundResult {
+                version: v.version,
+                reply: None,
+                error: None,
+                latency_ms: 0,
+                prompt_tokens: None,
+                completion_tokens: None,
+                provider: log.provider.clone(),
+                model: log.model.clone(),
+                messages: Vec::new(),
+            };
+            let messages = match chat::build_messages(v.kind, &v.content, &v.variables, &Map::new(), &input) {
+                Ok(m) => m,
+                Err(e) => {
+                    result.error = Some(e.to_string());
+                    log.status = "render_error";
+                    log.error = result.error.clone();
+                    chat::log_request(state, log).await?;
+                    return Ok::<_, AppError>(result);
+                }
+            };
+            let started = Instant::now();
+            let (completion, provider, model) = chat::complete(state, &v.settings, messages.clone()).await;
+            result.latency_ms = started.elapsed().as_millis() as i64;
+            result.messages = messages;
+            (result.provider, result.model) = (provider, model);
+            match completion {
+                Ok(c) => {
+                    result.prompt_tokens = Some(c.prompt_tokens);
+                    result.completion_tokens = Some(c.completion_tokens);
+                    result.reply = Some(c.content);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "playground LLM call failed");
+                    result.error = Some(format!("the LLM call failed: {e}"));
+                }
+            }
+            let log = RequestLog {
+                provider: result.provider.clone(),
+                model: result.model.clone(),
+                messages: &result.messages,
+                response: result.reply.as_deref(),
+                prompt_tokens: result.prompt_tokens,
+                completion_tokens: result.completion_tokens,
+                latency_ms: result.latency_ms,
+                status: if result.error.is_some() { "error" } else { "ok" },
+                error: result.error.clone(),
+                ..log
+            };
+            chat::log_request(state, log).await?;
+            Ok(result)
+        }
+    });
+    futures::future::join_all(runs).await.into_iter().collect()
+}
+
+/// The instructions given to the LLM when it drafts a persona template.
+pub const DRAFT_INSTRUCTIONS: &str = "You write system-prompt templates for AI companion personas, in Jinja syntax. \
+The template is rendered for every chat turn with these variables: user_id (the user's id), current_message (what \
+the user just wrote), history (a list of earlier messages, each with role and content), memory (a dict of what the \
+persona remembers about the user) and now (the current time). Write the persona in the second person (\"You are …\"): \
+name, personality, tone, what it talks about, what it avoids. Mention remembered facts with \
+{% if memory %}{% for key, value in memory|items %}- {{ key }}: {{ value }}\n{% endfor %}{% endif %}. \
+You may use extra variables for things an operator should set (for example {{ tone }}). \
+Answer with the template only: no explanation, no code fences.";
+
+/// Takes the template out of an LLM answer: the inside of a fenced block if there is one,
+/// else the whole answer, trimmed.
+pub fn extract_template(answer: &str) -> String {
+    let t = answer.trim();
+    if let Some(start) = t.find("```") {
+        let after = &t[start + 3..];
+        let body = after.split_once('\n').map(|(_, rest)| rest).unwrap_or(after);
+        let body = body.rfind("```").map(|end| &body[..end]).unwrap_or(body);
+        return body.trim().to_string();
+    }
+    t.to_string()
+}
+
+/// Asks the configured LLM to draft a template from a plain-words description. The draft
+/// may not compile: then `error` says why and the operator fixes it in the editor.
+/// Variables it reads that the pipeline does not provide come back as suggestions.
+/// Logged with source `draft`. Errors: `Invalid` (description), `LlmFailed`.
+pub async fn draft(state: &AppState, workspace_id: i64, description: &str) -> AppResult<PersonaDraft> {
+    let description = description.trim();
+    if description.is_empty() || description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(AppError::invalid(
+            "description",
+            format!("describe the persona in 1 to {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    let messages = vec![
+        ChatMessage::new("system", DRAFT_INSTRUCTIONS),
+        ChatMessage::new("user", format!("Describe this persona as a template:\n{description}")),
+    ];
+    let settings = ModelSettings { max_tokens: 512, ..ModelSettings::default() };
+    let started = Instant::now();
+    let (result, provider, model) = chat::complete(state, &settings, messages.clone()).await;
+    let mut log = RequestLog {
+        provider,
+        model,
+        messages: &messages,
+        latency_ms: started.elapsed().as_millis() as i64,
+        ..RequestLog::new(state, workspace_id, "draft", &settings)
+    };
+    let completion = match result {
+        Ok(c) if !c.content.trim().is_empty() => c,
+        other => {
+            let err = other.err().map(|e| e.to_string()).unwrap_or_else(|| "empty completion".into());
+            tracing::warn!(error = %err, "drafting failed");
+            log.status = "error";
+            log.error = Some(err);
+            chat::log_request(state, log).await?;
+            return Err(AppError::LlmFailed);
+        }
+    };
+    log.response = Some(&completion.content);
+    log.prompt_tokens = Some(completion.prompt_tokens);
+    log.completion_tokens = Some(completion.completion_tokens);
+    chat::log_request(state, log).await?;
+    let content = extract_template(&completion.content);
+    let (error, suggested_variables) = match super::render::variables(&content) {
+        Ok(vars) => (
+            None,
+            vars.into_iter()
+                .filter(|v| !v.known)
+                .map(|v| DeclaredVariable {
+                    name: v.name,
+                    var_type: VariableType::String,
+                    default: Value::String(String::new()),
+                    description: "suggested by the draft".into(),
+                })
+                .collect(),
+        ),
+        Err(e) => (Some(e.to_string()), Vec::new()),
+    };
+    Ok(PersonaDraft { content, suggested_variables, error })
+}
+
+/// The providers this server runs (one: the configured default).
+pub fn providers(state: &AppState) -> Vec<ProviderInfo> {
+    vec![ProviderInfo { kind: state.llm.kind().to_string(), model: state.llm.model().to_string(), default: true }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_taken_out_of_code_fences() {
+        assert_eq!(extract_template("  You are Kim.  "), "You are Kim.");
+        assert_eq!(
+            extract_template("Here:\n```jinja\nYou are Kim.\n{{ user_id }}\n```\nEnjoy"),
+            "You are Kim.\n{{ user_id }}"
+        );
+        assert_eq!(extract_template("```\nYou are Kim.\n```"), "You are Kim.");
+    }
+
+    #[test]
+    fn the_drafting_instructions_compile_as_an_example() {
+        // The memory loop shown to the LLM must itself be valid template syntax.
+        let example =
+            "{% if memory %}{% for key, value in memory|items %}- {{ key }}: {{ value }}\n{% endfor %}{% endif %}";
+        assert!(DRAFT_INSTRUCTIONS.contains(example));
+        crate::engine::render::check(example).unwrap();
+    }
+
+    #[test]
+    fn form_objects_must_be_json_objects() {
+        assert!(parse_object("memory", "").unwrap().is_empty());
+        assert_eq!(parse_object("memory", r#"{"a": 1}"#).unwrap()["a"], 1);
+        assert!(matches!(parse_object("memory", "[1]"), Err(AppError::Invalid { .. })));
+        assert!(matches!(parse_object("memory", "{oops"), Err(AppError::Invalid { .. })));
+    }
+}

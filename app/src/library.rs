@@ -1,0 +1,385 @@
+//! Personas beyond the workspace's own list: the shared library of other workspaces
+//! (clone one), the trash (restore one) and import from an export file.
+
+use crate::components::{format_time, use_interactive, ErrorBox, Loading};
+use crate::error::{AppError, AppResult};
+use crate::personas::api::{deleted_personas, import_persona, shared_library, ClonePersona, RestorePersona};
+use crate::types::{DeletedPersona, ImportResult, PersonaExport, SharedPersona};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+/// Shows an error next to a form field.
+#[component]
+fn FieldError(error: AppError) -> impl IntoView {
+    view! { <p class="error field-error" role="alert">{error.to_string()}</p> }
+}
+
+#[component]
+pub fn LibraryPage() -> impl IntoView {
+    let library = Resource::new(|| (), |_| shared_library());
+    view! {
+        <div class="page-head">
+            <h1>"Library"</h1>
+            <A href="/dashboard/personas/import" attr:class="button">"Import from a file"</A>
+        </div>
+        <p class="muted">
+            "Personas that other workspaces share. A clone copies the version they run in production "
+            "into your workspace as a new persona, which you can then edit freely."
+        </p>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match library.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">
+                            "No shared personas yet. When another workspace shares a persona, it appears here for you to clone."
+                        </p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list library">
+                            <thead>
+                                <tr><th>"Name"</th><th>"Workspace"</th><th>"Version"</th><th>"Kind"</th><th>"Template"</th><th></th></tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|s| view! { <SharedRow s/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SharedRow(s: SharedPersona) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let clone = ServerAction::<ClonePersona>::new();
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if let Some(Ok(p)) = clone.value().get() {
+            navigate(&format!("/dashboard/personas/{}", p.id), Default::default());
+        }
+    });
+    let error = move || clone.value().get().and_then(Result::err);
+    let name_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move || {
+        if let Some(el) = name_input.get() {
+            let _ = el.focus();
+        }
+    });
+    let ready = use_interactive();
+    let source_id = s.id;
+    let default_name = StoredValue::new(s.name.clone());
+    view! {
+        <tr data-testid="shared-persona">
+            <td>{s.name.clone()}</td>
+            <td>{s.workspace.clone()}</td>
+            <td>{format!("v{}", s.version)}</td>
+            <td>{s.kind.as_str()}</td>
+            <td>
+                <details>
+                    <summary>"Show template"</summary>
+                    <pre class="template">{s.content.clone()}</pre>
+                </details>
+            </td>
+            <td class="row-actions">
+                <Show
+                    when=move || open.get()
+                    fallback=move || view! { <button type="button" class="secondary" disabled=move || !ready.get() on:click=move |_| open.set(true)>"Clone"</button> }
+                >
+                    <ActionForm action=clone attr:class="clone-form">
+                        <input type="hidden" name="source_id" value=source_id/>
+                        <label>
+                            "Name in your workspace"
+                            <input type="text" name="name" required maxlength="80" value=default_name.get_value() node_ref=name_input/>
+                        </label>
+                        {move || error().map(|e| view! { <FieldError error=e/> })}
+                        <div class="actions">
+                            <button type="submit" disabled=move || clone.pending().get()>
+                                {move || if clone.pending().get() { "Cloning…" } else { "Clone into my workspace" }}
+                            </button>
+                            <button type="button" class="link" on:click=move |_| open.set(false)>"Cancel"</button>
+                        </div>
+                    </ActionForm>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn TrashPage() -> impl IntoView {
+    let restore = ServerAction::<RestorePersona>::new();
+    let deleted = Resource::new(move || restore.version().get(), |_| deleted_personas());
+    // The row whose restore was tried last, so its error shows next to it.
+    let last = RwSignal::new(None::<i64>);
+    let restored = move || restore.value().get().and_then(Result::ok);
+    view! {
+        <div class="page-head"><h1>"Trash"</h1></div>
+        <p class="muted">"Recently deleted personas stay here for 30 days. Restoring one brings it back with all its versions and labels."</p>
+        {move || restored().map(|p| view! {
+            <p class="ok" role="status">
+                {format!("Restored “{}”. ", p.name)}
+                <A href=format!("/dashboard/personas/{}", p.id)>{format!("Open {}", p.name)}</A>
+            </p>
+        })}
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match deleted.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty">"The trash is empty. Deleted personas appear here and can be restored for 30 days."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="list trash">
+                            <thead>
+                                <tr><th>"Name"</th><th>"Deleted by"</th><th>"Deleted"</th><th>"Restorable until"</th><th></th></tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|d| view! { <DeletedRow d restore last/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DeletedRow(d: DeletedPersona, restore: ServerAction<RestorePersona>, last: RwSignal<Option<i64>>) -> impl IntoView {
+    let id = d.id;
+    let error = move || (last.get() == Some(id)).then(|| restore.value().get().and_then(Result::err)).flatten();
+    view! {
+        <tr data-testid="deleted-persona">
+            <td>{d.name.clone()}</td>
+            <td>{d.deleted_by.clone()}</td>
+            <td>{format_time(d.deleted_at)}</td>
+            <td>{format_time(d.restorable_until)}</td>
+            <td class="row-actions">
+                // A form, so that restoring works before (or without) JavaScript too.
+                <ActionForm action=restore attr:class="inline" on:submit=move |_| last.set(Some(id))>
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" disabled=move || restore.pending().get()>"Restore"</button>
+                </ActionForm>
+                {move || error().map(|e| {
+                    let hint = matches!(e, AppError::Conflict { .. })
+                        .then_some(" Rename or delete the persona that has this name now, then restore again.");
+                    view! { <p class="error" role="alert">{e.to_string()}{hint}</p> }
+                })}
+            </td>
+        </tr>
+    }
+}
+
+/// Which conflict answer an import attempt used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Ask,
+    NewVersion,
+    Rename,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::Ask => "ask",
+            Mode::NewVersion => "new_version",
+            Mode::Rename => "rename",
+        }
+    }
+}
+
+/// Exports larger than this are not persona exports a person wrote; refuse before reading.
+#[cfg(feature = "hydrate")]
+const MAX_FILE_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
+
+/// Reads the file chosen in a file input into `text` (errors into `error`).
+#[cfg(feature = "hydrate")]
+fn read_chosen_file(ev: &leptos::ev::Event, text: RwSignal<String>, error: RwSignal<Option<String>>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    if file.size() > MAX_FILE_BYTES {
+        error.set(Some("That file is too large to be a persona export (at most 5 MB).".into()));
+        return;
+    }
+    let Ok(reader) = web_sys::FileReader::new() else {
+        error.set(Some("This browser cannot read files; paste the JSON instead.".into()));
+        return;
+    };
+    let r = reader.clone();
+    let on_load = Closure::once_into_js(move |_: web_sys::Event| match r.result().ok().and_then(|v| v.as_string()) {
+        Some(s) => {
+            error.set(None);
+            text.set(s);
+        }
+        None => error.set(Some("The file could not be read as text.".into())),
+    });
+    let on_error = Closure::once_into_js(move |_: web_sys::Event| {
+        error.set(Some("The file could not be read.".into()));
+    });
+    reader.set_onload(Some(on_load.unchecked_ref()));
+    reader.set_onerror(Some(on_error.unchecked_ref()));
+    if reader.read_as_text(&file).is_err() {
+        error.set(Some("The file could not be read.".into()));
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn read_chosen_file(_: &leptos::ev::Event, _: RwSignal<String>, _: RwSignal<Option<String>>) {}
+
+/// A one-line summary of pasted JSON when it is an export: `“Mira”: 3 versions`.
+fn summarize(json: &str) -> Option<String> {
+    let export: PersonaExport = serde_json::from_str(json).ok()?;
+    let n = export.versions.len();
+    Some(format!("“{}”: {n} version{}", export.name, if n == 1 { "" } else { "s" }))
+}
+
+/// An import attempt: (mode, JSON, new name) → (mode, result).
+type ImportAction = Action<(Mode, String, Option<String>), (Mode, AppResult<ImportResult>)>;
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let json = RwSignal::new(String::new());
+    let file_error = RwSignal::new(None::<String>);
+    // The server's message when an import met an existing name: the operator chooses.
+    let conflict = RwSignal::new(None::<String>);
+    let new_name = RwSignal::new(String::new());
+    let import = Action::new(move |(mode, json, name): &(Mode, String, Option<String>)| {
+        let (mode, json, name) = (*mode, json.clone(), name.clone());
+        let suggested = serde_json::from_str::<PersonaExport>(&json).ok().map(|e| format!("{} (imported)", e.name));
+        async move {
+            let result = import_persona(json, Some(mode.as_str().to_string()), name).await;
+            match (&result, mode) {
+                (Err(AppError::Conflict { message }), Mode::Ask) => {
+                    if let Some(s) = suggested.filter(|_| new_name.get_untracked().is_empty()) {
+                        new_name.set(s);
+                    }
+                    conflict.set(Some(message.clone()));
+                }
+                (Ok(_), _) => conflict.set(None),
+                _ => {}
+            }
+            (mode, result)
+        }
+    });
+    let start = move |mode: Mode| {
+        let text = json.get_untracked();
+        if text.trim().is_empty() || import.pending().get_untracked() {
+            return;
+        }
+        let name = (mode == Mode::Rename).then(|| new_name.get_untracked());
+        import.dispatch((mode, text, name));
+    };
+    let error_for = move |m: Mode| match import.value().get() {
+        Some((mode, Err(e))) if mode == m && !(m == Mode::Ask && matches!(e, AppError::Conflict { .. })) => Some(e),
+        _ => None,
+    };
+    // A new input starts over: no stale choice or result.
+    let set_json = move |text: String| {
+        json.set(text);
+        conflict.set(None);
+        import.clear();
+    };
+
+    view! {
+        <p><A href="/dashboard">"← Personas"</A></p>
+        <h1>"Import a persona"</h1>
+        <p class="muted">"Choose a file exported from PromptDev (every version, its settings and labels), or paste its JSON."</p>
+        <form class="editor import-form" on:submit=move |ev| { ev.prevent_default(); start(Mode::Ask); }>
+            <label>
+                "Export file (.json)"
+                <input type="file" accept=".json,application/json" on:change=move |ev| {
+                    conflict.set(None);
+                    import.clear();
+                    read_chosen_file(&ev, json, file_error);
+                }/>
+            </label>
+            {move || file_error.get().map(|e| view! { <p class="error field-error" role="alert">{e}</p> })}
+            <label>
+                "Export JSON"
+                <textarea
+                    rows="14"
+                    spellcheck="false"
+                    required
+                    placeholder="{\"format\": \"promptdev.persona.v1\", …}"
+                    prop:value=move || json.get()
+                    on:input=move |ev| set_json(event_target_value(&ev))
+                ></textarea>
+            </label>
+            {move || summarize(&json.get()).map(|s| view! { <p class="muted" data-testid="import-summary">{s}</p> })}
+            {move || error_for(Mode::Ask).map(|e| view! { <FieldError error=e/> })}
+            <div class="actions">
+                <button type="submit" disabled=move || import.pending().get() || json.get().trim().is_empty()>
+                    {move || if import.pending().get() { "Importing…" } else { "Import" }}
+                </button>
+            </div>
+        </form>
+        {move || conflict.get().map(|message| view! { <ConflictChoice message new_name start error_for import/> })}
+        {move || import.value().get().and_then(|(mode, r)| r.ok().map(|r| view! { <Imported r mode/> }))}
+    }
+}
+
+#[component]
+fn ConflictChoice(
+    message: String,
+    new_name: RwSignal<String>,
+    start: impl Fn(Mode) + Copy + Send + Sync + 'static,
+    error_for: impl Fn(Mode) -> Option<AppError> + Copy + Send + Sync + 'static,
+    import: ImportAction,
+) -> impl IntoView {
+    view! {
+        <section class="stack choice" aria-labelledby="conflict-title" data-testid="import-conflict">
+            <h2 id="conflict-title">"This name is taken"</h2>
+            <p>{message}</p>
+            <div class="choice-option">
+                <button type="button" disabled=move || import.pending().get() on:click=move |_| start(Mode::NewVersion)>
+                    "Add as a new version of the existing persona"
+                </button>
+                <p class="muted">"The export's production version becomes the next version; the existing labels stay where they are."</p>
+                {move || error_for(Mode::NewVersion).map(|e| view! { <FieldError error=e/> })}
+            </div>
+            <form class="choice-option" on:submit=move |ev| { ev.prevent_default(); start(Mode::Rename); }>
+                <label>
+                    "New name"
+                    <input
+                        type="text"
+                        required
+                        maxlength="80"
+                        prop:value=move || new_name.get()
+                        on:input=move |ev| new_name.set(event_target_value(&ev))
+                    />
+                </label>
+                {move || error_for(Mode::Rename).map(|e| view! { <FieldError error=e/> })}
+                <button type="submit" disabled=move || import.pending().get()>"Import under another name"</button>
+                <p class="muted">"Imports every version as a new persona."</p>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn Imported(r: ImportResult, mode: Mode) -> impl IntoView {
+    let p = r.persona;
+    let text = match (mode, r.versions_created) {
+        (_, 0) => format!("“{}” already has this content as its latest version; nothing was added. ", p.name),
+        (Mode::NewVersion, _) => format!("Added as version {} of “{}”. ", p.latest_version, p.name),
+        (_, 1) => format!("Imported “{}”: 1 version created. ", p.name),
+        (_, n) => format!("Imported “{}”: {n} versions created. ", p.name),
+    };
+    view! {
+        <p class="ok" role="status" data-testid="import-result">
+            {text}
+            <A href=format!("/dashboard/personas/{}", p.id)>{format!("Open {}", p.name)}</A>
+        </p>
+    }
+}
