@@ -1,11 +1,12 @@
 import { expect, test } from "@playwright/test";
-import { hydrated, login } from "./helpers";
+import { hydrated, login, unique } from "./helpers";
 
 test("an edit shows up in the diff with the changed words highlighted", async ({ page }) => {
+  const mira = unique("Mira");
   await login(page);
   await page.getByRole("link", { name: "New persona" }).click();
   await hydrated(page);
-  await page.getByLabel("Name").fill("Mira");
+  await page.getByLabel("Name").fill(mira);
   await page.getByLabel("Template (Jinja)").fill("You are Mira.\nBe kind to {{ user_id }}.\nAsk one question.");
   await page.getByRole("button", { name: "Create persona" }).click();
   await expect(page.getByTestId("latest-version")).toHaveText("version 1");
@@ -20,7 +21,7 @@ test("an edit shows up in the diff with the changed words highlighted", async ({
   await expect(page.getByTestId("latest-version")).toHaveText("version 2");
 
   await page.getByRole("link", { name: "Compare with v1" }).click();
-  await expect(page.getByRole("heading", { name: "Compare versions of Mira" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: `Compare versions of ${mira}` })).toBeVisible();
   await expect(page.getByTestId("diff-counts")).toHaveText("+1 −1");
   const unified = page.getByRole("table", { name: "Unified diff" });
   await expect(unified.locator("tr.removed")).toContainText("Be kind to {{ user_id }}.");

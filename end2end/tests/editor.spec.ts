@@ -1,10 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, login } from "./helpers";
-
-/** A persona name no other test (or an earlier run against the same database) uses. */
-function unique(base: string) {
-  return `${base} ${Date.now().toString(36)}`;
-}
+import { hydrated, login, unique } from "./helpers";
 
 /** Creates a persona from the dashboard and waits for its editor. */
 async function createPersona(page: Page, name: string, template: string) {

@@ -1,14 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { hydrated, login } from "./helpers";
+import { hydrated, login, unique } from "./helpers";
 
 test("an operator builds a persona, a user chats, the operator watches live, halts and resumes", async ({ browser }) => {
   // --- The operator writes a persona: version 1, an edit (version 2), a rollback (version 3).
+  // A fresh name per run: the database is shared by the whole run (and by --repeat-each).
+  const luna = unique("Luna");
   const opCtx = await browser.newContext();
   const op = await opCtx.newPage();
   await login(op);
   await op.getByRole("link", { name: "New persona" }).click();
   await hydrated(op);
-  await op.getByLabel("Name").fill("Luna");
+  await op.getByLabel("Name").fill(luna);
   await op.getByLabel("Template (Jinja)").fill("You are Luna, a calm night-sky guide talking with {{ user_id }}.");
   await op.getByLabel("Note").fill("first draft");
   await op.getByRole("button", { name: "Create persona" }).click();
@@ -39,8 +41,8 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   const chat = await userCtx.newPage();
   await chat.goto("/chat");
   await hydrated(chat);
-  await chat.getByLabel("Persona").selectOption({ label: "Luna" });
-  await expect(chat.getByText("Say hello to Luna.")).toBeVisible();
+  await chat.getByLabel("Persona").selectOption({ label: luna });
+  await expect(chat.getByText(`Say hello to ${luna}.`)).toBeVisible();
   await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Hello Luna");
   await chat.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
   await expect(chat.getByText(/Reply \d+ to: Hello Luna/)).toBeVisible();
@@ -53,15 +55,17 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(op.getByText("Hello Luna", { exact: true })).toBeVisible();
   await expect(op.getByTestId("user-status")).toHaveText("active");
 
-  // A new message appears in the open conversation, live.
+  // A new message appears in the open conversation, live, while the operator is already
+  // writing a reason for halting: the live update does not wipe what they typed.
+  await op.getByLabel("Reason for halting").fill("Checking the conversation");
   await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Tell me about Orion");
   await chat.getByRole("button", { name: "Send" }).click();
   await expect(chat.getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
   await expect(op.getByText("Tell me about Orion", { exact: true })).toBeVisible();
   await expect(op.getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
+  await expect(op.getByLabel("Reason for halting")).toHaveValue("Checking the conversation");
 
   // --- The operator halts: the user sees the pause, no LLM reply comes.
-  await op.getByLabel("Reason for halting").fill("Checking the conversation");
   await op.getByRole("button", { name: "Halt conversation" }).click();
   await expect(op.getByTestId("user-status")).toHaveText("halted");
   await expect(chat.getByTestId("paused-banner")).toContainText("Conversation paused");
@@ -73,10 +77,18 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(op.getByText("Are you still there?", { exact: true })).toBeVisible();
   await expect(chat.getByText(/Reply \d+ to: Are you still there\?/)).toHaveCount(0);
 
-  // --- The operator injects a message and resumes; the user gets replies again.
+  // --- The operator injects a message and resumes; the user gets replies again. The user
+  // is half-way through typing when it arrives: the text and the focus stay where they were.
+  const composer = chat.getByRole("textbox", { name: "Message", exact: true });
+  await composer.click();
+  await chat.keyboard.type("I was about to");
   await op.getByLabel("Message as operator").fill("Hi, this is the PromptDev team.");
   await op.getByRole("button", { name: "Send as operator" }).click();
   await expect(chat.getByText("Hi, this is the PromptDev team.")).toBeVisible();
+  await expect(op.getByLabel("Message as operator")).toHaveValue("");
+  await expect(composer).toBeFocused();
+  await chat.keyboard.type(" say");
+  await expect(composer).toHaveValue("I was about to say");
 
   await op.getByRole("button", { name: "Resume conversation" }).click();
   await expect(op.getByTestId("user-status")).toHaveText("active");
@@ -88,7 +100,7 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   // --- The history is there after a reload.
   await chat.reload();
   await hydrated(chat);
-  await chat.getByLabel("Persona").selectOption({ label: "Luna" });
+  await chat.getByLabel("Persona").selectOption({ label: luna });
   await expect(chat.getByText("Hello Luna", { exact: true })).toBeVisible();
   await expect(chat.getByText(/Reply \d+ to: Back again/)).toBeVisible();
 });

@@ -5,6 +5,11 @@ export async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated=true]")).toBeAttached({ timeout: 30_000 });
 }
 
+/** A name no other test (or an earlier run against the same database) uses. */
+export function unique(base: string) {
+  return `${base} ${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
 export async function login(page: Page) {
   await page.goto("/login");
   await hydrated(page);

@@ -1,10 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, login } from "./helpers";
-
-/** A name no other test (or earlier run against the same database) uses. */
-function unique(base: string) {
-  return `${base} ${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-}
+import { hydrated, login, unique } from "./helpers";
 
 /** Creates a persona through the REST API with the page's operator session; returns its id. */
 async function createPersona(page: Page, name: string, content: string): Promise<number> {

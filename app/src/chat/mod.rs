@@ -4,8 +4,8 @@ pub mod api;
 
 use crate::components::{use_interactive, ErrorBox, Loading};
 use crate::error::AppError;
-use crate::live::use_live_events;
-use crate::types::{ChatHistory, Sender, TurnOutcome, UNAVAILABLE_NOTICE};
+use crate::live::{refresh_on, use_live_events};
+use crate::types::{ChatHistory, Message, Sender, TurnOutcome, UNAVAILABLE_NOTICE};
 use api::{chat_personas, load_chat, SendMessage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -34,11 +34,11 @@ pub fn ChatPage() -> impl IntoView {
     });
     let tick = RwSignal::new(0u64);
     use_live_events(events_url, move |_| tick.update(|t| *t += 1));
+    // Keyed on the persona only: live events and sends update the open conversation in
+    // place (see `Conversation`), so the composer and the message list are never rebuilt
+    // under the user's fingers.
     let ws = workspace.clone();
-    let history = Resource::new(
-        move || (selected.get(), send.version().get(), tick.get()),
-        move |(p, ..)| load_chat(ws.clone(), p),
-    );
+    let history = Resource::new(move || selected.get(), move |p| load_chat(ws.clone(), p));
 
     view! {
         <main class="chat">
@@ -79,7 +79,7 @@ pub fn ChatPage() -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(h) => view! { <Conversation h send draft last_sent/> }.into_any(),
+                        Ok(h) => view! { <Conversation h send draft last_sent tick/> }.into_any(),
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                     }
                 })}
@@ -88,20 +88,77 @@ pub fn ChatPage() -> impl IntoView {
     }
 }
 
+/// Folds a freshly loaded history into the one on screen. Messages are append-only, so
+/// the list is the union of both by id (a load that started before a send finished never
+/// takes the sent messages away again); the flags come from the newest load.
+fn absorb(current: &mut ChatHistory, loaded: ChatHistory) {
+    if loaded.persona.id != current.persona.id {
+        return;
+    }
+    current.session_id = loaded.session_id.or(current.session_id);
+    current.paused = loaded.paused;
+    current.available = loaded.available;
+    add_messages(current, loaded.messages);
+}
+
+/// Adds messages not on screen yet, keeping the list in id (= storage) order.
+fn add_messages(current: &mut ChatHistory, messages: Vec<Message>) {
+    for m in messages {
+        if !current.messages.iter().any(|have| have.id == m.id) {
+            current.session_id.get_or_insert(m.session_id);
+            current.messages.push(m);
+        }
+    }
+    current.messages.sort_by_key(|m| m.id);
+}
+
+/// One open conversation. Built once per persona choice; afterwards the messages and the
+/// paused/unavailable state change in place: a finished send adds its messages at once,
+/// and every live event (or send) reloads the history in the background.
 #[component]
 fn Conversation(
     h: ChatHistory,
     send: ServerAction<SendMessage>,
     draft: RwSignal<String>,
     last_sent: RwSignal<String>,
+    tick: RwSignal<u64>,
 ) -> impl IntoView {
     let ready = use_interactive();
-    let available = h.available;
-    // Deactivated before the page loaded, or while it was open (the send was refused).
-    let unavailable = move || !available || matches!(send.value().get(), Some(Err(AppError::Conflict { .. })));
     let persona_id = h.persona.id;
     let persona_name = h.persona.name.clone();
     let workspace = use_query_map().read_untracked().get("w");
+    let current = RwSignal::new(h);
+
+    // Every live event and every send reloads the history in the background.
+    let ws = workspace.clone();
+    refresh_on(
+        current,
+        move || {
+            tick.track();
+            send.version().track();
+        },
+        move || load_chat(ws.clone(), Some(persona_id)),
+        absorb,
+    );
+    // A finished send shows its messages without waiting for the reload.
+    Effect::new(move || {
+        let outcome = send.value().get();
+        if let Some(Ok(o)) = outcome {
+            let (user_message, answer) = match o {
+                TurnOutcome::Replied { user_message, reply } => (user_message, Some(reply)),
+                TurnOutcome::Paused { user_message, notice } => (user_message, Some(notice)),
+                TurnOutcome::Failed { user_message, .. } => (user_message, None),
+            };
+            let same_session = current.with_untracked(|c| c.session_id.is_none_or(|s| s == user_message.session_id));
+            if same_session {
+                current.update(|c| add_messages(c, std::iter::once(user_message).chain(answer).collect()));
+            }
+        }
+    });
+
+    let available = move || current.with(|c| c.available);
+    // Deactivated before the page loaded, or while it was open (the send was refused).
+    let unavailable = move || !available() || matches!(send.value().get(), Some(Err(AppError::Conflict { .. })));
     let submit = move || {
         let text = draft.get_untracked();
         if text.trim().is_empty() || send.pending().get_untracked() || unavailable() {
@@ -117,7 +174,7 @@ fn Conversation(
     let refused = move || send.value().get().and_then(Result::err).filter(|e| !matches!(e, AppError::Conflict { .. }));
     let name_for_typing = persona_name.clone();
     view! {
-        {h.paused.then(|| view! {
+        {move || current.with(|c| c.paused).then(|| view! {
             <div class="paused" role="status" data-testid="paused-banner">
                 <strong>"Conversation paused"</strong>
                 " — a member of our team is reviewing this conversation. Your messages are saved."
@@ -127,8 +184,11 @@ fn Conversation(
             <div class="paused unavailable" role="status" data-testid="unavailable-banner">{UNAVAILABLE_NOTICE}</div>
         })}
         <ol class="messages" aria-live="polite" aria-label="Messages">
-            {h.messages.is_empty().then(|| view! { <li class="empty">{format!("Say hello to {persona_name}.")}</li> })}
-            {h.messages.into_iter().map(|m| view! {
+            {move || {
+                let empty = current.with(|c| c.messages.is_empty()) && !send.pending().get();
+                empty.then(|| view! { <li class="empty">{format!("Say hello to {persona_name}.")}</li> })
+            }}
+            <For each=move || current.with(|c| c.messages.clone()) key=|m| m.id let:m>
                 <li class=format!("msg {}", m.sender.as_str()) data-sender=m.sender.as_str()>
                     <span class="who">{match m.sender {
                         Sender::User => "You".to_string(),
@@ -138,7 +198,7 @@ fn Conversation(
                     }}</span>
                     <span class="text">{m.content}</span>
                 </li>
-            }).collect_view()}
+            </For>
             {move || send.pending().get().then(|| {
                 let pending = last_sent.get();
                 view! {
