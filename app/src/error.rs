@@ -27,6 +27,9 @@ pub enum AppError {
     /// A template does not compile (HTTP 422). `line` is 1-based.
     #[error("template error{}: {message}", line.map(|l| format!(" on line {l}")).unwrap_or_default())]
     Template { line: Option<u32>, message: String },
+    /// The request body is larger than the endpoint accepts (HTTP 413).
+    #[error("{message}")]
+    TooLarge { message: String },
     /// A conflicting state, e.g. a name already taken (HTTP 409).
     #[error("{message}")]
     Conflict { message: String },
@@ -58,6 +61,7 @@ impl AppError {
             AppError::NotFound { .. } => S::NOT_FOUND,
             AppError::Invalid { .. } | AppError::Template { .. } => S::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => S::CONFLICT,
+            AppError::TooLarge { .. } => S::PAYLOAD_TOO_LARGE,
             AppError::LlmFailed => S::BAD_GATEWAY,
             AppError::Internal { .. } => S::INTERNAL_SERVER_ERROR,
             AppError::Transport { .. } => S::BAD_REQUEST,
@@ -73,6 +77,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid",
             AppError::Template { .. } => "template",
             AppError::Conflict { .. } => "conflict",
+            AppError::TooLarge { .. } => "too_large",
             AppError::LlmFailed => "llm_failed",
             AppError::Internal { .. } => "internal",
             AppError::Transport { .. } => "transport",

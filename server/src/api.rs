@@ -12,7 +12,7 @@ use app::types::{
     VersionDiff, VersionDraft, VersionInfo,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -32,6 +32,15 @@ impl From<AppError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError(AppError::TooLarge {
+                message: format!(
+                    "the request body is too large: at most {} KiB here ({} MiB for an import)",
+                    JSON_BODY_BYTES / 1024,
+                    IMPORT_BODY_BYTES / 1024 / 1024
+                ),
+            });
+        }
         ApiError(AppError::Invalid {
             field: None,
             message: format!("the request body is not valid: {}", r.body_text()),
@@ -83,13 +92,23 @@ impl FromRequestParts<AppState> for Operator {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+/// Largest JSON body the REST API reads, in bytes (axum's default, 2 MiB).
+pub const JSON_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Largest body `POST /admin/templates/import` reads, in bytes: an export of up to
+/// [`transfer::MAX_EXPORT_BYTES`] plus room for the wrapper fields.
+pub const IMPORT_BODY_BYTES: usize = transfer::MAX_EXPORT_BYTES + 64 * 1024;
+/// Largest request body of any kind the server reads, in bytes. Server functions buffer
+/// their whole body before decoding it, so this bounds memory per request; it leaves
+/// room for an 8 MiB export sent URL-encoded from the import page (up to 3 bytes per byte).
+pub const MAX_REQUEST_BYTES: usize = 3 * transfer::MAX_EXPORT_BYTES + 64 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/login", post(login))
         .route("/admin/logout", post(logout))
         .route("/admin/me", get(me))
         .route("/admin/templates", post(create_template).get(list_templates))
-        .route("/admin/templates/import", post(import_template))
+        .route("/admin/templates/import", post(import_template).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)))
         .route("/admin/templates/preview", post(preview))
         .route("/admin/templates/draft", post(draft))
         .route("/admin/templates/{id}", get(get_template).delete(delete_template))

@@ -493,6 +493,62 @@ async fn export_then_import_round_trips(b: Backend) {
 }
 on_both!(export_then_import_round_trips);
 
+/// An export larger than axum's 2 MiB JSON default (up to the documented 8 MiB) imports;
+/// a bigger one is refused with 413 and a clear message, and no request body of any kind
+/// is read past the server-wide bound.
+async fn large_exports_import_and_oversized_bodies_are_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let id = app.create_persona("Big", "You are Big.").await;
+    let (_, mut export) = app.get(&format!("/admin/templates/{id}/export")).await;
+    // 50 versions of ~60 KiB each: about 3 MiB of JSON.
+    let template = export["versions"][0].clone();
+    let versions: Vec<Value> = (1..=50)
+        .map(|n| {
+            let mut v = template.clone();
+            v["version"] = json!(n);
+            v["content"] = json!(format!("You are Big, take {n}.\n{}", "Talk warmly and briefly. ".repeat(2500)));
+            v
+        })
+        .collect();
+    export["versions"] = json!(versions);
+    export["labels"] = json!([{"name": "production", "version": 50}]);
+    let body = json!({"persona": export, "on_conflict": "rename", "new_name": "Big copy"});
+    assert!(body.to_string().len() > 3 * 1024 * 1024 - 100 * 1024, "well past the 2 MiB default");
+    let (s, r) = app.post("/admin/templates/import", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["versions_created"], 50);
+
+    // Over the import bound: 413, the reason in words, nothing created.
+    let huge = "x".repeat(app::engine::transfer::MAX_EXPORT_BYTES + 100 * 1024);
+    let (s, e) = app.post("/admin/templates/import", json!({"persona": {"name": huge}})).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["error"]["code"], "too_large");
+    assert!(e["error"]["message"].as_str().unwrap().contains("too large"), "{e}");
+    // Other REST routes keep the 2 MiB default.
+    let (s, _) = app.post("/admin/templates", json!({"name": "x", "content": "y".repeat(3 * 1024 * 1024)})).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    let (_, list) = app.get("/admin/templates").await;
+    assert!(list.as_array().unwrap().iter().all(|p| p["name"] != "x"), "{list}");
+
+    // Server functions are bounded too (they would otherwise buffer any body whole): a
+    // request announcing a bigger body is answered 413 before any of it is read.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/personas/import_persona HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        server::api::MAX_REQUEST_BYTES + 1
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 64];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read(&mut answer)).await;
+    let n = read.expect("the server waited for the body instead of refusing it").unwrap();
+    let status_line = String::from_utf8_lossy(&answer[..n]).lines().next().unwrap_or_default().to_string();
+    assert_eq!(status_line, "HTTP/1.1 413 Payload Too Large");
+}
+on_both!(large_exports_import_and_oversized_bodies_are_refused);
+
 async fn the_cli_exports_to_a_folder_and_imports_it_back(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;
