@@ -105,6 +105,43 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(chat.getByText(/Reply \d+ to: Back again/)).toBeVisible();
 });
 
+test("the chat keeps the newest message in view, but not while the user reads back", async ({ browser }) => {
+  const opCtx = await browser.newContext();
+  const op = await opCtx.newPage();
+  await login(op);
+  const name = unique("Scroller");
+  const created = await op.request.post("/admin/templates", { data: { name, content: "You are Scroller.", created_by: "e2e" } });
+  expect(created.status()).toBe(201);
+
+  // A short window: a few turns fill it.
+  const ctx = await browser.newContext({ viewport: { width: 800, height: 480 } });
+  const chat = await ctx.newPage();
+  await chat.goto("/chat");
+  await hydrated(chat);
+  await chat.getByLabel("Persona").selectOption({ label: name });
+  const box = chat.getByRole("textbox", { name: "Message", exact: true });
+  for (let i = 1; i <= 6; i++) {
+    await box.fill(`Message number ${i}`);
+    await box.press("Enter");
+    await expect(chat.getByText(new RegExp(`^Reply \\d+ to: Message number ${i}$`))).toBeInViewport();
+  }
+  await expect(chat.getByText("Message number 1", { exact: true })).not.toBeInViewport();
+
+  // Scrolled back to the start: a message arriving from the team does not pull the page down.
+  await chat.evaluate(() => window.scrollTo(0, 0));
+  await expect(chat.getByText("Message number 1", { exact: true })).toBeInViewport();
+  const uid = (await ctx.cookies()).find((c) => c.name === "pd_uid")!.value;
+  const injected = await op.request.post(`/admin/interventions/${uid}/inject`, { data: { message: "A note from the team" } });
+  expect(injected.status()).toBeLessThan(300);
+  await expect(chat.getByText("A note from the team")).toBeAttached();
+  await expect(chat.getByText("Message number 1", { exact: true })).toBeInViewport();
+
+  // Sending brings the newest back into view.
+  await box.fill("And one more");
+  await box.press("Enter");
+  await expect(chat.getByText(/^Reply \d+ to: And one more$/)).toBeInViewport();
+});
+
 test("a template syntax error is shown next to the editor with its line", async ({ page }) => {
   await login(page);
   await page.getByRole("link", { name: "New persona" }).click();

@@ -156,6 +156,14 @@ fn Conversation(
         }
     });
 
+    // The newest message stays in view: always after the user sends, otherwise when the
+    // reader was already at the bottom (not while they scroll back through the history).
+    let list = NodeRef::<leptos::html::Ol>::new();
+    follow_newest(list, move || {
+        current.with(|c| c.messages.len());
+        send.pending().get()
+    });
+
     let available = move || current.with(|c| c.available);
     // Deactivated before the page loaded, or while it was open (the send was refused).
     let unavailable = move || !available() || matches!(send.value().get(), Some(Err(AppError::Conflict { .. })));
@@ -183,7 +191,7 @@ fn Conversation(
         {move || unavailable().then(|| view! {
             <div class="paused unavailable" role="status" data-testid="unavailable-banner">{UNAVAILABLE_NOTICE}</div>
         })}
-        <ol class="messages" aria-live="polite" aria-label="Messages">
+        <ol class="messages" aria-live="polite" aria-label="Messages" node_ref=list>
             {move || {
                 let empty = current.with(|c| c.messages.is_empty()) && !send.pending().get();
                 empty.then(|| view! { <li class="empty">{format!("Say hello to {persona_name}.")}</li> })
@@ -231,5 +239,33 @@ fn Conversation(
             ></textarea>
             <button type="submit" disabled=move || !ready.get() || send.pending().get() || unavailable()>"Send"</button>
         </form>
+    }
+}
+
+/// Scrolls the last item of `list` into view each time `track` runs again: when it returns
+/// true (the user just sent), or when the page was scrolled to the bottom (within 80 px)
+/// before the list grew. Also once when the conversation opens, so a long history opens at
+/// its newest message. Browser only.
+#[allow(unused_variables)]
+fn follow_newest(list: NodeRef<leptos::html::Ol>, track: impl Fn() -> bool + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        fn at_bottom() -> bool {
+            let w = window();
+            let scrolled = w.scroll_y().unwrap_or(0.0) + w.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(0.0);
+            let height = document().document_element().map(|e| e.scroll_height() as f64).unwrap_or(0.0);
+            scrolled >= height - 80.0
+        }
+        let pinned = StoredValue::new(true);
+        let handle = window_event_listener(leptos::ev::scroll, move |_| pinned.set_value(at_bottom()));
+        on_cleanup(move || handle.remove());
+        Effect::new(move || {
+            let sent = track();
+            if sent || pinned.get_value() {
+                if let Some(last) = list.get_untracked().and_then(|ol| ol.last_element_child()) {
+                    last.scroll_into_view_with_bool(false);
+                }
+            }
+        });
     }
 }
