@@ -61,9 +61,10 @@ pub fn refresh_on<T, Fut>(
         loads.set_value(n);
         let fut = load();
         leptos::task::spawn_local(async move {
+            // `try_`: the view may be gone by now (another persona chosen, page left).
             if let Ok(loaded) = fut.await {
-                if loads.get_value() == n {
-                    current.update(|c| absorb(c, loaded));
+                if loads.try_get_value() == Some(n) {
+                    current.try_update(|c| absorb(c, loaded));
                 }
             }
         });

@@ -142,6 +142,48 @@ test("the chat keeps the newest message in view, but not while the user reads ba
   await expect(chat.getByText(/^Reply \d+ to: And one more$/)).toBeInViewport();
 });
 
+test("switching persona while the last chat is still reloading leaves the page working", async ({ browser }) => {
+  const opCtx = await browser.newContext();
+  const op = await opCtx.newPage();
+  await login(op);
+  const [first, second] = [unique("Quick"), unique("Slow")];
+  for (const name of [first, second]) {
+    const res = await op.request.post("/admin/templates", { data: { name, content: `You are ${name}.`, created_by: "e2e" } });
+    expect(res.status()).toBe(201);
+  }
+  const ctx = await browser.newContext();
+  const chat = await ctx.newPage();
+  const errors: string[] = [];
+  chat.on("pageerror", (e) => errors.push(e.message));
+  await chat.goto("/chat");
+  await hydrated(chat);
+  await chat.getByLabel("Persona").selectOption({ label: first });
+  const box = chat.getByRole("textbox", { name: "Message", exact: true });
+  await box.fill("One");
+  await box.press("Enter");
+  await expect(chat.getByText(/^Reply \d+ to: One$/)).toBeVisible();
+
+  // The reloads after the next send are slow: they come back after the user has picked
+  // another persona (whose history loads at once) and the first chat's view is gone.
+  let slow = true;
+  await chat.route("**/api/chat/load_chat**", async (route) => {
+    if (slow) await new Promise((r) => setTimeout(r, 2500));
+    await route.continue().catch(() => {});
+  });
+  await box.fill("Two");
+  await box.press("Enter");
+  await expect(chat.getByText(/^Reply \d+ to: Two$/)).toBeVisible();
+  slow = false;
+  await chat.getByLabel("Persona").selectOption({ label: second });
+  await expect(chat.getByText(`Say hello to ${second}.`)).toBeVisible();
+  await chat.waitForTimeout(3000); // the first chat's reloads come back meanwhile
+  await chat.unroute("**/api/chat/load_chat**");
+  expect(errors).toEqual([]);
+  await box.fill("Three");
+  await box.press("Enter");
+  await expect(chat.getByText(/^Reply \d+ to: Three$/)).toBeVisible();
+});
+
 test("a template syntax error is shown next to the editor with its line", async ({ page }) => {
   await login(page);
   await page.getByRole("link", { name: "New persona" }).click();

@@ -152,8 +152,8 @@ pub fn LabelDialog(
         let Some(from) = from_of(&req).filter(|f| *f != req.version) else { return };
         spawn_local(async move {
             let result = diff_versions(id, from, req.version).await;
-            // A later request may have replaced this one meanwhile.
-            if dialog.get_untracked().as_ref() == Some(&req) {
+            // A later request may have replaced this one meanwhile, or the page be gone.
+            if dialog.try_get_untracked().flatten().as_ref() == Some(&req) {
                 _ = diff.try_set(Some((req, result)));
             }
         });
