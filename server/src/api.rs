@@ -92,7 +92,7 @@ impl FromRequestParts<AppState> for Operator {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// Largest JSON body the REST API reads, in bytes (axum's default, 2 MiB).
+/// Largest JSON body the REST API reads, in bytes (2 MiB, axum's default made explicit).
 pub const JSON_BODY_BYTES: usize = 2 * 1024 * 1024;
 /// Largest body `POST /admin/templates/import` reads, in bytes: an export of up to
 /// [`transfer::MAX_EXPORT_BYTES`] plus room for the wrapper fields.
@@ -138,6 +138,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{user_id}/memory/{key}", put(set_memory).delete(delete_memory))
         .route("/admin/requests", get(requests))
         .route("/chat", post(chat_turn))
+        // Every JSON route reads up to this; the import route's own layer raises it.
+        .layer(DefaultBodyLimit::max(JSON_BODY_BYTES))
 }
 
 /// `GET /health` → `{"status":"ok","database":"ok"}`; 503 if the database does not answer.

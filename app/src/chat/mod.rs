@@ -92,20 +92,17 @@ pub fn ChatPage() -> impl IntoView {
 /// the list is the union of both by id (a load that started before a send finished never
 /// takes the sent messages away again); the flags come from the newest load.
 fn absorb(current: &mut ChatHistory, loaded: ChatHistory) {
-    if loaded.persona.id != current.persona.id {
-        return;
+    if loaded.persona.id == current.persona.id {
+        current.paused = loaded.paused;
+        current.available = loaded.available;
+        add_messages(current, loaded.messages);
     }
-    current.session_id = loaded.session_id.or(current.session_id);
-    current.paused = loaded.paused;
-    current.available = loaded.available;
-    add_messages(current, loaded.messages);
 }
 
 /// Adds messages not on screen yet, keeping the list in id (= storage) order.
 fn add_messages(current: &mut ChatHistory, messages: Vec<Message>) {
     for m in messages {
         if !current.messages.iter().any(|have| have.id == m.id) {
-            current.session_id.get_or_insert(m.session_id);
             current.messages.push(m);
         }
     }
@@ -129,31 +126,27 @@ fn Conversation(
     let workspace = use_query_map().read_untracked().get("w");
     let current = RwSignal::new(h);
 
-    // Every live event and every send reloads the history in the background.
+    // Every live event reloads the history in the background (a send causes two: its
+    // message and the reply or pause notice).
     let ws = workspace.clone();
-    refresh_on(
-        current,
-        move || {
-            tick.track();
-            send.version().track();
-        },
-        move || load_chat(ws.clone(), Some(persona_id)),
-        absorb,
-    );
-    // A finished send shows its messages without waiting for the reload.
+    refresh_on(current, move || tick.track(), move || load_chat(ws.clone(), Some(persona_id)), absorb);
+    // A send from this view shows its outcome at once, without waiting for the reload.
+    // (Not one sent from a previous persona's view that finished after the switch.)
+    let sent_here = StoredValue::new(false);
     Effect::new(move || {
-        let outcome = send.value().get();
-        if let Some(Ok(o)) = outcome {
-            let (user_message, answer) = match o {
-                TurnOutcome::Replied { user_message, reply } => (user_message, Some(reply)),
-                TurnOutcome::Paused { user_message, notice } => (user_message, Some(notice)),
-                TurnOutcome::Failed { user_message, .. } => (user_message, None),
-            };
-            let same_session = current.with_untracked(|c| c.session_id.is_none_or(|s| s == user_message.session_id));
-            if same_session {
-                current.update(|c| add_messages(c, std::iter::once(user_message).chain(answer).collect()));
-            }
+        let Some(Ok(outcome)) = send.value().get() else { return };
+        if !sent_here.get_value() {
+            return;
         }
+        let (user_message, answer, paused) = match outcome {
+            TurnOutcome::Replied { user_message, reply } => (user_message, Some(reply), false),
+            TurnOutcome::Paused { user_message, notice } => (user_message, Some(notice), true),
+            TurnOutcome::Failed { user_message, .. } => (user_message, None, false),
+        };
+        current.update(|c| {
+            c.paused = paused;
+            add_messages(c, std::iter::once(user_message).chain(answer).collect());
+        });
     });
 
     // The newest message stays in view: always after the user sends, otherwise when the
@@ -173,6 +166,7 @@ fn Conversation(
             return;
         }
         last_sent.set(text.clone());
+        sent_here.set_value(true);
         send.dispatch(SendMessage { workspace: workspace.clone(), persona_id, message: text });
         draft.set(String::new());
     };
