@@ -1,7 +1,8 @@
 // A fake OpenAI-compatible LLM for the end-to-end tests: answers every chat completion
 // with "Reply N to: <the last user message>". When the prompt carries `SIGN:<word>` (in
 // the system message, or in the single user message of a text-kind persona) the reply
-// ends with " — <word>", so a test can tell which persona version answered. Loopback only.
+// ends with " — <word>", so a test can tell which persona version answered. A user message
+// containing `CUT!` gets finish_reason "length" (the reply stopped at max_tokens). Loopback only.
 import http from "node:http";
 
 const port = Number(process.argv[2] ?? 8012);
@@ -28,7 +29,7 @@ http
         id: `chatcmpl-${n}`,
         object: "chat.completion",
         model: "fake-e2e",
-        choices: [{ index: 0, message: { role: "assistant", content: `Reply ${n} to: ${last}${sign ? ` — ${sign}` : ""}` }, finish_reason: "stop" }],
+        choices: [{ index: 0, message: { role: "assistant", content: `Reply ${n} to: ${last}${sign ? ` — ${sign}` : ""}` }, finish_reason: last.includes("CUT!") ? "length" : "stop" }],
         usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
       };
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));

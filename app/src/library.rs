@@ -1,9 +1,10 @@
 //! Personas beyond the workspace's own list: the shared library of other workspaces
 //! (clone one), the trash (restore one) and import from an export file.
 
-use crate::components::{format_time, use_interactive, ErrorBox, Loading};
+use crate::components::{format_time, limit_len, use_interactive, ErrorBox, LimitCounter, Loading};
 use crate::error::{AppError, AppResult};
 use crate::personas::api::{deleted_personas, import_persona, shared_library, ClonePersona, RestorePersona};
+use crate::personas::NAME_MAX;
 use crate::types::{DeletedPersona, ImportResult, PersonaExport, SharedPersona};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -25,7 +26,7 @@ pub fn LibraryPage() -> impl IntoView {
         </div>
         <p class="muted">
             "Personas that other workspaces share. A clone copies the version they run in production "
-            "into your workspace as a new persona, which you can then edit freely."
+            "into your workspace as a new draft persona: edit it freely, and publish it when chat should offer it."
         </p>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -36,7 +37,7 @@ pub fn LibraryPage() -> impl IntoView {
                         </p>
                     }.into_any(),
                     Ok(list) => view! {
-                        <table class="list library">
+                        <table class="list library stack-narrow">
                             <thead>
                                 <tr><th>"Name"</th><th>"Workspace"</th><th>"Version"</th><th>"Kind"</th><th>"Template"</th><th></th></tr>
                             </thead>
@@ -71,14 +72,16 @@ fn SharedRow(s: SharedPersona) -> impl IntoView {
     });
     let ready = use_interactive();
     let source_id = s.id;
-    let default_name = StoredValue::new(s.name.clone());
+    let name = RwSignal::new(s.name.clone());
+    let too_long = move || name.with(|n| limit_len(n) > NAME_MAX);
+    let limit_id = StoredValue::new(format!("clone-name-limit-{source_id}"));
     view! {
         <tr data-testid="shared-persona">
             <td>{s.name.clone()}</td>
-            <td>{s.workspace.clone()}</td>
-            <td>{format!("v{}", s.version)}</td>
-            <td>{s.kind.as_str()}</td>
-            <td>
+            <td data-label="Workspace">{s.workspace.clone()}</td>
+            <td data-label="Version">{format!("v{}", s.version)}</td>
+            <td data-label="Kind">{s.kind.as_str()}</td>
+            <td data-label="Template">
                 <details>
                     <summary>"Show template"</summary>
                     <pre class="template">{s.content.clone()}</pre>
@@ -93,11 +96,15 @@ fn SharedRow(s: SharedPersona) -> impl IntoView {
                         <input type="hidden" name="source_id" value=source_id/>
                         <label>
                             "Name in your workspace"
-                            <input type="text" name="name" required maxlength="80" value=default_name.get_value() node_ref=name_input/>
+                            <input type="text" name="name" required node_ref=name_input aria-describedby=limit_id.get_value()
+                                value=name.get_untracked()
+                                prop:value=move || name.get()
+                                on:input=move |ev| name.set(event_target_value(&ev))/>
                         </label>
+                        <LimitCounter text=name max=NAME_MAX id=limit_id.get_value() what="The name"/>
                         {move || error().map(|e| view! { <FieldError error=e/> })}
                         <div class="actions">
-                            <button type="submit" disabled=move || clone.pending().get()>
+                            <button type="submit" disabled=move || clone.pending().get() || too_long()>
                                 {move || if clone.pending().get() { "Cloning…" } else { "Clone into my workspace" }}
                             </button>
                             <button type="button" class="link" on:click=move |_| open.set(false)>"Cancel"</button>
@@ -132,7 +139,7 @@ pub fn TrashPage() -> impl IntoView {
                         <p class="empty">"The trash is empty. Deleted personas appear here and can be restored for 30 days."</p>
                     }.into_any(),
                     Ok(list) => view! {
-                        <table class="list trash">
+                        <table class="list trash stack-narrow">
                             <thead>
                                 <tr><th>"Name"</th><th>"Deleted by"</th><th>"Deleted"</th><th>"Restorable until"</th><th></th></tr>
                             </thead>
@@ -155,9 +162,9 @@ fn DeletedRow(d: DeletedPersona, restore: ServerAction<RestorePersona>, last: Rw
     view! {
         <tr data-testid="deleted-persona">
             <td>{d.name.clone()}</td>
-            <td>{d.deleted_by.clone()}</td>
-            <td>{format_time(d.deleted_at)}</td>
-            <td>{format_time(d.restorable_until)}</td>
+            <td data-label="Deleted by">{d.deleted_by.clone()}</td>
+            <td data-label="Deleted">{format_time(d.deleted_at)}</td>
+            <td data-label="Restorable until">{format_time(d.restorable_until)}</td>
             <td class="row-actions">
                 // A form, so that restoring works before (or without) JavaScript too.
                 <ActionForm action=restore attr:class="inline" on:submit=move |_| last.set(Some(id))>
@@ -354,13 +361,16 @@ fn ConflictChoice(
                     <input
                         type="text"
                         required
-                        maxlength="80"
+                        aria-describedby="new-name-limit"
                         prop:value=move || new_name.get()
                         on:input=move |ev| new_name.set(event_target_value(&ev))
                     />
                 </label>
+                <LimitCounter text=new_name max=NAME_MAX id="new-name-limit" what="The name"/>
                 {move || error_for(Mode::Rename).map(|e| view! { <FieldError error=e/> })}
-                <button type="submit" disabled=move || import.pending().get()>"Import under another name"</button>
+                <button type="submit" disabled=move || import.pending().get() || new_name.with(|n| limit_len(n) > NAME_MAX)>
+                    "Import under another name"
+                </button>
                 <p class="muted">"Imports every version as a new persona."</p>
             </form>
         </section>

@@ -134,6 +134,11 @@ pub struct ModelSettings {
     pub max_tokens: u32,
     /// Up to 4 stop sequences, each 1–64 characters.
     pub stop: Vec<String>,
+    /// Repetition penalty, 1.0 (off) to [`ModelSettings::MAX_REPEAT_PENALTY`]: tokens that
+    /// already appear in the recent conversation (prompt and reply so far) are made less
+    /// likely, so the reply neither loops nor copies an earlier one. Applied by the embedded
+    /// model; the OpenAI provider does not send it (OpenAI has no such parameter).
+    pub repeat_penalty: f32,
 }
 
 impl Default for ModelSettings {
@@ -143,8 +148,15 @@ impl Default for ModelSettings {
             model: String::new(),
             temperature: 0.7,
             top_p: 0.9,
-            max_tokens: 256,
+            // A companion's reply is one to three sentences (≈ 20–80 tokens); 160 leaves room
+            // for a longer answer without letting a small model ramble for 256.
+            max_tokens: 160,
             stop: Vec::new(),
+            // Measured on SmolLM2-135M, the default persona, greetings with fixed seeds: 1.0
+            // looped to the limit and copied the previous reply; 1.1 still let one reply in
+            // eight ramble to 160 tokens; 1.15 ended all on their own; 1.2 and more penalise
+            // punctuation enough to bring run-on sentences and strings of emoji.
+            repeat_penalty: 1.15,
         }
     }
 }
@@ -152,6 +164,8 @@ impl Default for ModelSettings {
 impl ModelSettings {
     /// Largest `max_tokens` accepted.
     pub const MAX_TOKENS: u32 = 4096;
+    /// Largest `repeat_penalty` accepted.
+    pub const MAX_REPEAT_PENALTY: f32 = 2.0;
 
     /// Checks the ranges documented on the fields. Errors: `Invalid` naming the field.
     pub fn validate(&self) -> Result<(), AppError> {
@@ -173,6 +187,12 @@ impl ModelSettings {
         if self.stop.len() > 4 || self.stop.iter().any(|s| s.is_empty() || s.chars().count() > 64) {
             return Err(AppError::invalid("stop", "up to 4 stop sequences of 1 to 64 characters"));
         }
+        if !(1.0..=Self::MAX_REPEAT_PENALTY).contains(&self.repeat_penalty) {
+            return Err(AppError::invalid(
+                "repeat_penalty",
+                format!("repeat_penalty is 1 (off) to {}", Self::MAX_REPEAT_PENALTY),
+            ));
+        }
         Ok(())
     }
 
@@ -185,6 +205,7 @@ impl ModelSettings {
         top_p: &str,
         max_tokens: &str,
         stop: &str,
+        repeat_penalty: &str,
     ) -> Result<Self, AppError> {
         let d = Self::default();
         fn num<T: std::str::FromStr>(field: &str, v: &str, default: T) -> Result<T, AppError> {
@@ -201,6 +222,7 @@ impl ModelSettings {
             top_p: num("top_p", top_p, d.top_p)?,
             max_tokens: num("max_tokens", max_tokens, d.max_tokens)?,
             stop: stop.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect(),
+            repeat_penalty: num("repeat_penalty", repeat_penalty, d.repeat_penalty)?,
         };
         s.validate()?;
         Ok(s)
@@ -525,6 +547,14 @@ pub struct Message {
     pub sender: Sender,
     pub content: String,
     pub created_at: i64,
+    /// The persona version that wrote an assistant reply; None for other senders and for
+    /// replies stored before versions were recorded.
+    #[serde(default)]
+    pub persona_version: Option<i64>,
+    /// True when an assistant reply stopped at the `max_tokens` limit (finish reason
+    /// `length`): the UI shows that it was cut.
+    #[serde(default)]
+    pub truncated: bool,
 }
 
 /// An end user as the monitor lists them.
@@ -535,6 +565,26 @@ pub struct EndUserSummary {
     pub message_count: i64,
     pub last_message_at: Option<i64>,
     pub halted: bool,
+    /// The start of the newest message (at most [`LAST_MESSAGE_PREVIEW_CHARS`] characters), for the user list.
+    #[serde(default)]
+    pub last_message: Option<String>,
+    /// Who wrote the newest message.
+    #[serde(default)]
+    pub last_sender: Option<Sender>,
+}
+
+/// Longest preview of a user's last message in the monitor's user list, in characters.
+pub const LAST_MESSAGE_PREVIEW_CHARS: usize = 120;
+
+/// One chat session (one thread with one persona) of an end user, as the monitor lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatSessionSummary {
+    pub id: i64,
+    pub persona_id: i64,
+    pub persona_name: String,
+    pub message_count: i64,
+    pub created_at: i64,
+    pub last_message_at: Option<i64>,
 }
 
 /// Whether a user's conversation is halted by an operator.
@@ -558,8 +608,12 @@ pub struct MemoryEntry {
 pub struct Conversation {
     pub user_id: String,
     pub state: UserState,
+    /// Messages of every session, oldest first (each carries its `session_id`).
     pub messages: Vec<Message>,
     pub memory: Vec<MemoryEntry>,
+    /// The user's chat sessions, most recently active first.
+    #[serde(default)]
+    pub sessions: Vec<ChatSessionSummary>,
 }
 
 /// A persona an end user can chat with.
@@ -667,4 +721,44 @@ pub struct VersionDiff {
     /// Lines only in `from`.
     pub removed: u32,
     pub lines: Vec<DiffLine>,
+}
+
+#[cfg(test)]
+mod model_settings_tests {
+    use super::ModelSettings;
+    use crate::error::AppError;
+
+    fn field(r: Result<ModelSettings, AppError>) -> Option<String> {
+        match r {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn repeat_penalty_is_on_by_default_and_read_from_the_form() {
+        let d = ModelSettings::default();
+        assert!(d.repeat_penalty > 1.0 && d.repeat_penalty <= ModelSettings::MAX_REPEAT_PENALTY);
+        d.validate().unwrap();
+        let blank = ModelSettings::from_form("", "", "", "", "", "", " ").unwrap();
+        assert_eq!(blank, d, "blank fields take the defaults");
+        let s = ModelSettings::from_form("", "", "", "", "", "", "1.3").unwrap();
+        assert_eq!(s.repeat_penalty, 1.3);
+        assert_eq!(ModelSettings::from_form("", "", "", "", "", "", "1").unwrap().repeat_penalty, 1.0, "1 = off");
+        for bad in ["0.9", "2.5", "-1", "NaN", "inf", "lots"] {
+            let f = field(ModelSettings::from_form("", "", "", "", "", "", bad));
+            assert_eq!(f.as_deref(), Some("repeat_penalty"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stored_settings_without_a_repeat_penalty_get_the_default() {
+        let s: ModelSettings = serde_json::from_str(r#"{"max_tokens":256,"temperature":0.2}"#).unwrap();
+        assert_eq!((s.max_tokens, s.temperature), (256, 0.2), "stored values are kept");
+        assert_eq!(s.repeat_penalty, ModelSettings::default().repeat_penalty);
+        let invalid = ModelSettings { repeat_penalty: 0.5, ..ModelSettings::default() };
+        assert!(
+            matches!(invalid.validate(), Err(AppError::Invalid { field: Some(ref f), .. }) if f == "repeat_penalty")
+        );
+    }
 }

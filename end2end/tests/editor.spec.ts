@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, login, unique } from "./helpers";
+import { hydrated, login, publish, unique } from "./helpers";
 
 /** Creates a persona from the dashboard and waits for its editor. */
 async function createPersona(page: Page, name: string, template: string) {
@@ -19,6 +19,7 @@ test("an edit is promoted after a confirmation that shows the diff, and chat the
   await login(page);
   const name = unique("Signer");
   await createPersona(page, name, "You are Signer, talking with {{ user_id }}.\nSIGN:one");
+  await publish(page);
   await expect(page.getByTestId("labels-v1")).toHaveText("production");
 
   await page.getByLabel("Template (Jinja)").fill("You are Signer, talking with {{ user_id }}.\nSIGN:two");
@@ -172,6 +173,7 @@ test("labels move with a confirmation, custom ones can be removed; share, deacti
   await login(page);
   const name = unique("Labeller");
   await createPersona(page, name, "You are Labeller.");
+  await publish(page);
   await page.getByLabel("Template (Jinja)").fill("You are Labeller, v2.");
   await page.getByRole("button", { name: "Save new version" }).click();
   await expect(page.getByTestId("latest-version")).toHaveText("version 2");
@@ -255,13 +257,16 @@ test.describe("without JavaScript", () => {
     await expect(page.getByTestId("latest-version")).toHaveText("version 1");
     // The server rendered the preview of the saved version.
     await expect(page.getByTestId("preview-messages")).toContainText("You are Plain.");
+    // A draft: without JavaScript, Publish posts the label move at once.
+    await page.getByTestId("draft-notice").getByRole("button", { name: "Publish v1" }).click();
+    await expect(page.getByTestId("production-version")).toHaveText("v1 in production");
 
     await page.getByLabel("Template (Jinja)").fill("You are Plain, saved without JavaScript.");
     await page.getByLabel("Temperature").fill("0.4");
     await page.getByRole("button", { name: "Save new version" }).click();
     await expect(page.getByTestId("latest-version")).toHaveText("version 2");
     await expect(page.getByLabel("Temperature")).toHaveValue("0.4");
-    await expect(page.getByLabel("Max tokens")).toHaveValue("256");
+    await expect(page.getByLabel("Max tokens")).toHaveValue("160");
     await expect(page.getByLabel("Template (Jinja)")).toHaveValue("You are Plain, saved without JavaScript.");
 
     // Labels and sharing post as plain forms too (a label move then needs no confirmation).
@@ -313,4 +318,141 @@ test("an AI draft replaces the template of an existing persona and saves as a ne
   await page.getByRole("button", { name: "Save new version" }).click();
   await expect(page.getByTestId("latest-version")).toHaveText("version 2");
   await expect(page.getByTestId("used-variables")).toContainText("stars");
+});
+
+test("the preview keeps using the typed memory after a save", async ({ page }) => {
+  await login(page);
+  await createPersona(page, unique("Rememberer"), "You remember: {{ memory.name | default('nobody') }}.");
+  const system = page.getByTestId("preview-messages").locator("li[data-role=system] pre");
+  const memory = page.getByLabel("Memory (JSON object)");
+  await expect(system).toHaveText("You remember: nobody.");
+  await memory.fill('{"name":"Priya"}');
+  await expect(system).toHaveText("You remember: Priya.");
+
+  await page.getByLabel("Template (Jinja)").fill("You still remember: {{ memory.name | default('nobody') }}.");
+  await expect(system).toHaveText("You still remember: Priya.");
+  await page.getByRole("button", { name: "Save new version" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved as version 2.");
+  await expect(page.getByTestId("latest-version")).toHaveText("version 2");
+  // The page was rebuilt with the saved version; the sample the operator typed still counts.
+  await expect(memory).toHaveValue('{"name":"Priya"}');
+  await expect(system).toHaveText("You still remember: Priya.");
+  await page.waitForTimeout(600); // past the preview's debounce: nothing flips back
+  await expect(system).toHaveText("You still remember: Priya.");
+
+  // Clearing the memory brings back the empty sample.
+  await memory.fill("");
+  await expect(system).toHaveText("You still remember: nobody.");
+});
+
+test("template errors name what is wrong and leave once the template is fixed", async ({ page }) => {
+  await login(page);
+  // On the new-persona page: a failed create's error goes when the template changes.
+  await page.goto("/dashboard/personas/new");
+  await hydrated(page);
+  const name = unique("Fixer");
+  await page.getByLabel("Name").fill(name);
+  const template = page.getByLabel("Template (Jinja)");
+  await template.fill("You are Fixer.\n{% if user_id %}never closed");
+  await page.getByRole("button", { name: "Create persona" }).click();
+  await expect(page.getByTestId("template-error")).toContainText("Line");
+  await template.fill("You are Fixer.");
+  await expect(page.getByTestId("template-error")).toHaveCount(0);
+  await page.getByRole("button", { name: "Create persona" }).click();
+  await expect(page.getByTestId("latest-version")).toHaveText("version 1");
+
+  // An undefined variable is named, with its line.
+  const error = page.getByTestId("preview-error");
+  await template.fill("You are Fixer.\nMood: {{ not_declared }}");
+  await expect(error).toContainText("Line 2");
+  await expect(error).toContainText("`not_declared` is undefined");
+  await template.fill("You are Fixer.\nName: {{ memory.nickname.first }}");
+  await expect(error).toContainText("memory.nickname");
+
+  // A save error stays while it is true and goes once the template is fixed.
+  await template.fill("You are Fixer.\n{% for x in %}");
+  await page.getByRole("button", { name: "Save new version" }).click();
+  await expect(page.getByTestId("template-error")).toContainText("Line 2");
+  await template.fill("You are Fixer, fixed.");
+  await expect(page.getByTestId("template-error")).toHaveCount(0);
+  await page.getByRole("button", { name: "Save new version" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved as version 2.");
+  await expect(page.getByTestId("template-error")).toHaveCount(0);
+});
+
+test("a long persona name shows a counter near the limit and is refused, not cut, past it", async ({ page }) => {
+  await login(page);
+  await page.goto("/dashboard/personas/new");
+  await hydrated(page);
+  const name = page.getByLabel("Name");
+  const counter = page.getByTestId("name-limit");
+  const create = page.getByRole("button", { name: "Create persona" });
+  await name.fill("Short");
+  await expect(counter).toHaveCount(0);
+  await name.fill("N".repeat(70));
+  await expect(counter).toHaveText("70 / 80 characters");
+  await expect(create).toBeEnabled();
+
+  const tooLong = "N".repeat(85);
+  await name.fill(tooLong);
+  await expect(name).toHaveValue(tooLong);
+  await expect(counter).toHaveText("The name is 85 characters long: at most 80 fit. Remove 5 to continue.");
+  await expect(counter).toHaveAttribute("role", "alert");
+  await expect(name).toHaveAttribute("aria-invalid", "true");
+  await expect(create).toBeDisabled();
+
+  await name.fill(unique("N".repeat(60)));
+  await expect(counter).toContainText(" / 80 characters");
+  await expect(create).toBeEnabled();
+});
+
+test("leaving the editor with unsaved edits asks first, on links and on closing the tab", async ({ page }) => {
+  await login(page);
+  await createPersona(page, unique("Keeper"), "You are Keeper.");
+  const editor = page.url();
+  const template = page.getByLabel("Template (Jinja)");
+  const seen: string[] = [];
+  let leave = false;
+  page.on("dialog", async (d) => {
+    seen.push(`${d.type()}: ${d.message()}`);
+    if (leave) await d.accept();
+    else await d.dismiss();
+  });
+
+  // Nothing edited: links leave without a question.
+  await page.getByRole("link", { name: "Playground" }).click();
+  await expect(page).toHaveURL(/\/playground$/);
+  await page.goto(editor);
+  await hydrated(page);
+  expect(seen).toEqual([]);
+
+  // An unsaved edit: a link asks, and staying keeps the edit.
+  await template.fill("You are Keeper, edited.");
+  await page.getByRole("link", { name: "Library", exact: true }).click();
+  await expect.poll(() => seen.length).toBe(1);
+  expect(seen[0]).toMatch(/^confirm: You have unsaved changes/);
+  await expect(page).toHaveURL(editor);
+  await expect(template).toHaveValue("You are Keeper, edited.");
+
+  // Closing or reloading the tab asks too.
+  await page.close({ runBeforeUnload: true });
+  await expect.poll(() => seen.length).toBe(2);
+  expect(seen[1]).toMatch(/^beforeunload:/);
+  expect(page.isClosed()).toBe(false);
+
+  // Choosing to leave leaves.
+  leave = true;
+  await page.getByRole("link", { name: "Library", exact: true }).click();
+  await expect(page).toHaveURL(/\/dashboard\/library$/);
+
+  // Once saved, nothing is asked.
+  await page.goto(editor);
+  await hydrated(page);
+  await template.fill("You are Keeper, saved.");
+  await page.getByRole("button", { name: "Save new version" }).click();
+  await expect(page.getByTestId("latest-version")).toHaveText("version 2");
+  const before = seen.length;
+  await page.getByRole("link", { name: "Library", exact: true }).click();
+  await expect(page).toHaveURL(/\/dashboard\/library$/);
+  expect(seen.length).toBe(before);
 });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { hydrated, login, unique } from "./helpers";
+import { hydrated, login, publish, unique } from "./helpers";
 
 test("an operator builds a persona, a user chats, the operator watches live, halts and resumes", async ({ browser }) => {
   // --- The operator writes a persona: version 1, an edit (version 2), a rollback (version 3).
@@ -16,6 +16,8 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await op.getByRole("button", { name: "Create persona" }).click();
   await expect(op).toHaveURL(/\/dashboard\/personas\/\d+$/);
   await expect(op.getByTestId("latest-version")).toHaveText("version 1");
+  // A persona made in the dashboard is a draft: chat offers it once it is published.
+  await publish(op);
 
   await op.getByLabel("Template (Jinja)").fill("You are Luna, a cheerful guide to the stars, talking with {{ user_id }}.");
   await op.getByLabel("Note").fill("more cheerful");

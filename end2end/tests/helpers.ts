@@ -19,3 +19,16 @@ export async function login(page: Page) {
   await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.getByRole("heading", { name: "Personas" })).toBeVisible();
 }
+
+/**
+ * Publishes the persona open in the editor: a persona created in the dashboard is a
+ * draft, which chat neither offers nor answers until production points at a version.
+ */
+export async function publish(page: Page) {
+  await page.getByTestId("draft-notice").getByRole("button", { name: /^Publish v\d+$/ }).click();
+  const dialog = page.getByRole("dialog", { name: /^Publish v\d+\?$/ });
+  await dialog.getByRole("button", { name: "Publish", exact: true }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByTestId("production-version")).toBeVisible();
+  await expect(page.getByTestId("draft")).toHaveCount(0);
+}

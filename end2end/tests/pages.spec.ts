@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, login, unique } from "./helpers";
+import { hydrated, login, publish, unique } from "./helpers";
 
 /** Creates a persona through the REST API with the page's operator session; returns its id. */
 async function createPersona(page: Page, name: string, content: string): Promise<number> {
@@ -25,6 +25,7 @@ test("the playground runs two versions side by side and writes no conversation",
   await page.getByRole("button", { name: "Create persona" }).click();
   await expect(page).toHaveURL(/\/dashboard\/personas\/\d+$/);
   await expect(page.getByTestId("latest-version")).toHaveText("version 1");
+  await publish(page);
   await page.getByLabel("Template (Jinja)").fill("You are Vega, version two.");
   await page.getByRole("button", { name: "Save new version" }).click();
   await expect(page.getByTestId("latest-version")).toHaveText("version 2");
@@ -144,6 +145,8 @@ test("an exported persona imports under another name with all its versions", asy
   await page.getByRole("link", { name: `Open ${copy}` }).click();
   await expect(page.getByRole("heading", { name: copy, exact: true })).toBeVisible();
   await expect(page.getByTestId("latest-version")).toHaveText("version 2");
+  // An import keeps the export's labels: it starts published.
+  await expect(page.getByTestId("production-version")).toHaveText("v1 in production");
   await expect(page.getByRole("row", { name: /^v1 / })).toBeVisible();
   await expect(page.getByRole("row", { name: /^v2 / })).toBeVisible();
 });
@@ -246,6 +249,9 @@ test("a persona another workspace shares is cloned from the library", async ({ p
   await expect(page).toHaveURL(/\/dashboard\/personas\/\d+$/);
   await expect(page.getByRole("heading", { name: copy, exact: true })).toBeVisible();
   await expect(page.getByLabel("Template (Jinja)")).toHaveValue("You are Sirius, the bright one.");
+  // A clone starts as a draft: chat offers it once the operator publishes it.
+  await expect(page.getByTestId("draft")).toHaveText("Draft");
+  await expect(page.getByTestId("draft-notice")).toBeVisible();
 });
 
 test.describe("without JavaScript", () => {

@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
         database_url: format!("sqlite://{}/bench.db", dir.display()),
         addr: "127.0.0.1:0".parse()?,
         site_root: "target/site".into(),
-        llm: LlmConfig::Local { model_path: model_path.into(), threads, context_size: 2048 },
+        llm: LlmConfig::Local { model_path: model_path.into(), threads, context_size: 2048, seed: None },
         history_window: 20,
         secure_cookies: false,
         chat_workspace: None,

@@ -3,13 +3,13 @@
 //! status of [`AppError::status`].
 
 use app::engine::monitor::{self, LlmRequestRow};
-use app::engine::{auth, chat, personas, playground, transfer, web::OPERATOR_KEY, AppState};
+use app::engine::{auth, chat, personas, playground, transfer, turn, web::OPERATOR_KEY, AppState};
 use app::error::AppError;
 use app::types::{
-    DeclaredVariable, DeletedPersona, EndUserSummary, ImportConflict, ImportResult, Label, LabelMove, MemoryEntry,
-    ModelSettings, OperatorInfo, PersonaDetail, PersonaDraft, PersonaExport, PersonaKind, PersonaSummary,
-    PlaygroundResult, Preview, PreviewRequest, ProviderInfo, SaveResult, SharedPersona, TurnOutcome, UserState,
-    VersionDiff, VersionDraft, VersionInfo,
+    DeclaredVariable, DeletedPersona, EndUserSummary, ImportConflict, ImportResult, Label, LabelMove, ModelSettings,
+    OperatorInfo, PersonaDetail, PersonaDraft, PersonaExport, PersonaKind, PersonaSummary, PlaygroundResult, Preview,
+    PreviewRequest, ProviderInfo, SaveResult, SharedPersona, TurnOutcome, UserState, VersionDiff, VersionDraft,
+    VersionInfo,
 };
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, State};
@@ -111,7 +111,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/templates/import", post(import_template).layer(DefaultBodyLimit::max(IMPORT_BODY_BYTES)))
         .route("/admin/templates/preview", post(preview))
         .route("/admin/templates/draft", post(draft))
-        .route("/admin/templates/{id}", get(get_template).delete(delete_template))
+        .route("/admin/templates/{id}", get(get_template).put(update_template).delete(delete_template))
         .route("/admin/templates/{id}/history", get(history))
         .route("/admin/templates/{id}/versions", post(save_version))
         .route("/admin/templates/{id}/versions/{n}", get(get_version))
@@ -135,6 +135,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/interventions/{user_id}/inject", post(inject))
         .route("/admin/users", get(users))
         .route("/admin/users/{user_id}", get(conversation))
+        .route("/admin/users/{user_id}/memory", get(list_memory))
         .route("/admin/users/{user_id}/memory/{key}", put(set_memory).delete(delete_memory))
         .route("/admin/requests", get(requests))
         .route("/chat", post(chat_turn))
@@ -156,7 +157,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
 
 #[derive(Deserialize)]
 struct LoginBody {
-    /// The operator's email (called `username` in the original API).
+    /// The operator's email: `username` as the original's README shows it, or `email`
+    /// as its code reads it.
+    #[serde(alias = "email")]
     username: String,
     password: String,
 }
@@ -240,29 +243,78 @@ fn draft_from(
     }
 }
 
-/// `POST /admin/templates`: creates the persona, or a new version when the name exists.
-/// With `label`, that label is moved to the version written.
+/// `POST /admin/templates`: creates a published persona (`production` at v1), as the
+/// original API did. A name that exists is refused: 409 with the existing persona's `id`
+/// (a new version is `PUT /admin/templates/{id}` or `POST …/versions`). With `label`, that
+/// label is moved to v1 as well.
 async fn create_template(
     State(state): State<AppState>,
     Operator(op): Operator,
     ApiJson(b): ApiJson<CreateTemplateBody>,
-) -> Result<(http::StatusCode, Json<TemplateWritten>), ApiError> {
+) -> Result<Response, ApiError> {
     let ws = op.workspace_id;
-    let (content, note) = (b.content, b.note.unwrap_or_default());
-    let (kind, settings, variables) = (b.kind, b.settings, b.variables);
-    let (mut persona, r) = personas::upsert_by_name(
-        &state.db,
-        ws,
-        &b.name,
-        |base| draft_from(content, note, kind, settings, variables, base),
-        &op.email,
-    )
-    .await?;
+    let name = personas::parse_name(&b.name)?;
+    if let Some(id) = personas::find_by_name(&state.db, ws, &name).await? {
+        let message = format!(
+            "a persona called “{name}” already exists (id {id}); PUT /admin/templates/{id} saves a new version"
+        );
+        let body = json!({"error": {"code": "conflict", "message": message, "id": id}});
+        return Ok((http::StatusCode::CONFLICT, Json(body)).into_response());
+    }
+    let draft = draft_from(b.content, b.note.unwrap_or_default(), b.kind, b.settings, b.variables, None);
+    let mut persona = personas::create(&state.db, ws, &name, &draft, &op.email, personas::Publish::Now).await?;
     if let Some(label) = &b.label {
-        personas::move_label(&state.db, ws, persona.id, label, r.version.version, &op.email).await?;
+        personas::move_label(&state.db, ws, persona.id, label, 1, &op.email).await?;
         persona = personas::summary(&state.db, ws, persona.id).await?;
     }
-    Ok((save_status(&r), Json(TemplateWritten { persona, version: r.version.version, unchanged: r.unchanged })))
+    let written = TemplateWritten { persona, version: 1, unchanged: false };
+    Ok((http::StatusCode::CREATED, Json(written)).into_response())
+}
+
+#[derive(Deserialize)]
+struct UpdateTemplateBody {
+    content: String,
+    /// The version's note (the original's name for it).
+    #[serde(default, alias = "note")]
+    change_description: Option<String>,
+    /// Kept for compatibility; the author recorded is the logged-in operator.
+    #[serde(default)]
+    #[allow(dead_code)]
+    updated_by: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TemplateUpdated {
+    template_id: i64,
+    /// The version now in `production` (the latest when the content was unchanged).
+    new_version: i64,
+    updated_by: String,
+    unchanged: bool,
+    version: VersionInfo,
+}
+
+/// `PUT /admin/templates/{id}` `{"content", "change_description"?}` — the original's
+/// update: saves a new version (kind, settings and variables kept from the latest) and
+/// publishes it (moves `production` to it), as the original's scripts expect.
+async fn update_template(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<UpdateTemplateBody>,
+) -> Result<(http::StatusCode, Json<TemplateUpdated>), ApiError> {
+    let ws = op.workspace_id;
+    let (_, latest) = personas::latest(&state.db, ws, id).await?;
+    let draft = draft_from(b.content, b.change_description.unwrap_or_default(), None, None, None, Some(&latest));
+    let r = personas::save_version(&state.db, ws, id, &draft, &op.email).await?;
+    personas::move_label(&state.db, ws, id, personas::PRODUCTION, r.version.version, &op.email).await?;
+    let body = TemplateUpdated {
+        template_id: id,
+        new_version: r.version.version,
+        updated_by: op.email.clone(),
+        unchanged: r.unchanged,
+        version: r.version.clone(),
+    };
+    Ok((save_status(&r), Json(body)))
 }
 
 async fn list_templates(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<PersonaSummary>> {
@@ -625,22 +677,37 @@ async fn resume(
     Path(user_id): Path<String>,
     Query(_q): Query<ResumeQuery>,
 ) -> ApiResult<UserState> {
-    Ok(Json(monitor::resume(&state, op.workspace_id, &user_id, &op.email).await?))
+    Ok(Json(turn::resume(&state, op.workspace_id, &user_id, &op.email).await?))
 }
 
 #[derive(Deserialize)]
 struct InjectBody {
-    message: String,
+    /// The text (`content` in the original API; `message` is accepted too).
+    #[serde(alias = "message")]
+    content: String,
+    /// One of the user's chat sessions; default: their most recent one.
+    #[serde(default)]
+    session_id: Option<i64>,
+    /// Kept for compatibility; the operator recorded is the logged-in one.
+    #[serde(default)]
+    #[allow(dead_code)]
+    operator: Option<String>,
 }
 
+/// `POST /admin/interventions/{user_id}/inject` `{"content"}` → 201 with the stored
+/// message, plus the original's `user_id`, `message_id` and `operator`.
 async fn inject(
     State(state): State<AppState>,
     Operator(op): Operator,
     Path(user_id): Path<String>,
     ApiJson(b): ApiJson<InjectBody>,
-) -> Result<(http::StatusCode, Json<app::types::Message>), ApiError> {
-    let m = monitor::inject(&state, op.workspace_id, &user_id, &op.email, &b.message).await?;
-    Ok((http::StatusCode::CREATED, Json(m)))
+) -> Result<(http::StatusCode, Json<serde_json::Value>), ApiError> {
+    let m = monitor::inject(&state, op.workspace_id, &user_id, &op.email, &b.content, b.session_id).await?;
+    let mut body = serde_json::to_value(&m).map_err(|e| app::engine::internal("inject json", e))?;
+    body["user_id"] = json!(user_id);
+    body["message_id"] = json!(m.id);
+    body["operator"] = json!(op.email);
+    Ok((http::StatusCode::CREATED, Json(body)))
 }
 
 async fn users(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<EndUserSummary>> {
@@ -655,13 +722,35 @@ async fn conversation(
     Ok(Json(monitor::conversation(&state.db, op.workspace_id, &user_id).await?))
 }
 
+/// `GET /admin/users/{user_id}/memory` → `{"user_id", "memory": {key: value}, "entries": [{key, value}]}`.
+async fn list_memory(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(user_id): Path<String>,
+) -> ApiResult<serde_json::Value> {
+    let end_user_id = chat::find_end_user(&state.db, op.workspace_id, &user_id).await?;
+    let entries = monitor::memory(&state.db, op.workspace_id, end_user_id).await?;
+    let map: serde_json::Map<String, serde_json::Value> =
+        entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
+    Ok(Json(json!({"user_id": user_id, "memory": map, "entries": entries})))
+}
+
+#[derive(Deserialize)]
+struct MemoryBody {
+    /// Any JSON value.
+    value: serde_json::Value,
+}
+
+/// `PUT /admin/users/{user_id}/memory/{key}` `{"value": <JSON>}` → `{"user_id", "key", "memory_id", "value"}`.
 async fn set_memory(
     State(state): State<AppState>,
     Operator(op): Operator,
     Path((user_id, key)): Path<(String, String)>,
-    ApiJson(value): ApiJson<serde_json::Value>,
-) -> ApiResult<MemoryEntry> {
-    Ok(Json(monitor::set_memory(&state.db, op.workspace_id, &user_id, &key, &value).await?))
+    ApiJson(b): ApiJson<MemoryBody>,
+) -> ApiResult<serde_json::Value> {
+    let entry = monitor::set_memory(&state.db, op.workspace_id, &user_id, &key, &b.value).await?;
+    let memory_id = monitor::memory_id(&state.db, op.workspace_id, &user_id, &entry.key).await?;
+    Ok(Json(json!({"user_id": user_id, "key": entry.key, "memory_id": memory_id, "value": entry.value})))
 }
 
 async fn delete_memory(
@@ -688,27 +777,80 @@ async fn requests(
 
 #[derive(Deserialize)]
 struct ChatBody {
+    /// The end user the operator chats on behalf of, in the operator's own workspace.
     user_id: String,
     message: String,
-    /// Persona id; default: the workspace's first persona.
+    /// The persona by name (the original's field); default: the first persona `/chat` offers.
+    #[serde(default)]
+    template_name: Option<String>,
+    /// The persona by id (instead of `template_name`).
     #[serde(default)]
     persona_id: Option<i64>,
-    /// Workspace slug; default: the server's chat workspace.
+    /// One of this user's chat sessions; default: their latest with the persona.
+    #[serde(default)]
+    session_id: Option<i64>,
+    /// Workspace slug; must be the operator's own (another one is 404).
     #[serde(default)]
     workspace: Option<String>,
+    /// The original's guardrail configuration: refused until guardrails exist.
+    #[serde(default)]
+    guardrail_config: Option<serde_json::Value>,
 }
 
-/// `POST /chat` → `{"status": "replied"|"paused"|"failed", "reply": "…", …}`. A failed LLM
-/// call answers 502 with the stored user message in the body.
-async fn chat_turn(State(state): State<AppState>, ApiJson(b): ApiJson<ChatBody>) -> Result<Response, ApiError> {
-    let ws = chat::chat_workspace(&state, b.workspace.as_deref()).await?;
-    let outcome = chat::run_turn(&state, ws, &b.user_id, b.persona_id, &b.message).await?;
-    let (status, reply) = match &outcome {
-        TurnOutcome::Replied { reply, .. } => (http::StatusCode::OK, Some(reply.content.clone())),
-        TurnOutcome::Paused { notice, .. } => (http::StatusCode::OK, Some(notice.content.clone())),
-        TurnOutcome::Failed { .. } => (AppError::LlmFailed.status(), None),
+/// `POST /chat` (operator session required; 401 without): one turn on behalf of
+/// `user_id` in the operator's workspace. Answers the outcome (`status`: replied | paused
+/// | failed, `user_message`, `reply`/`notice`) plus the original's `response` (the text)
+/// and `metadata` (`template_used`, `message_count`, `response_time_ms`, `session_id`).
+/// 423 while the user is halted (the message is stored; the body carries the pause
+/// notice), 502 when the LLM failed (the message is stored). Errors before anything is
+/// stored: 404 (persona, session or workspace not the operator's), 409 (persona
+/// inactive), 422 (input; `guardrail_config` until guardrails exist).
+async fn chat_turn(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    ApiJson(b): ApiJson<ChatBody>,
+) -> Result<Response, ApiError> {
+    let ws = op.workspace_id;
+    if let Some(slug) = b.workspace.as_deref() {
+        if chat::chat_workspace(&state, Some(slug)).await? != ws {
+            return Err(AppError::not_found("workspace").into());
+        }
+    }
+    if b.guardrail_config.as_ref().is_some_and(|g| !g.is_null()) {
+        return Err(AppError::invalid("guardrail_config", "guardrails are not available on this server yet").into());
+    }
+    let persona = match (b.persona_id, b.template_name) {
+        (Some(id), _) => chat::PersonaChoice::Id(id),
+        (None, Some(name)) => chat::PersonaChoice::Name(personas::parse_name(&name).map_err(|e| match e {
+            AppError::Invalid { message, .. } => AppError::invalid("template_name", message),
+            other => other,
+        })?),
+        (None, None) => chat::PersonaChoice::First,
     };
-    let mut body = serde_json::to_value(&outcome).unwrap_or_else(|_| json!({}));
-    body["reply"] = json!(reply);
+    let started = std::time::Instant::now();
+    let req =
+        turn::TurnRequest { workspace_id: ws, user_id: b.user_id, persona, session_id: b.session_id, text: b.message };
+    let outcome = turn::submit(&state, req).await?;
+    let response_time_ms = started.elapsed().as_millis() as i64;
+    let (status, user_message, reply) = match &outcome {
+        TurnOutcome::Replied { user_message, reply } => (http::StatusCode::OK, user_message, Some(reply)),
+        TurnOutcome::Paused { user_message, notice } => (http::StatusCode::LOCKED, user_message, Some(notice)),
+        TurnOutcome::Failed { user_message, .. } => (AppError::LlmFailed.status(), user_message, None),
+    };
+    let session_id = user_message.session_id;
+    let message_count = chat::session_message_count(&state.db, ws, session_id).await?;
+    let mut body = serde_json::to_value(&outcome).map_err(|e| app::engine::internal("chat json", e))?;
+    let text = reply.map(|m| m.content.clone());
+    body["reply"] = json!(text);
+    body["response"] = json!(text);
+    if let TurnOutcome::Paused { notice, .. } = &outcome {
+        body["detail"] = json!(notice.content);
+    }
+    body["metadata"] = json!({
+        "template_used": user_message.persona_name,
+        "message_count": message_count,
+        "response_time_ms": response_time_ms,
+        "session_id": session_id,
+    });
     Ok((status, Json(body)).into_response())
 }

@@ -3,7 +3,7 @@
 use crate::{api, sse};
 use app::engine::config::Config;
 use app::engine::sessions::AppSessionStore;
-use app::engine::{auth, chat, AppState};
+use app::engine::{auth, chat, turn, AppState};
 use app::{shell, App};
 use axum::routing::get;
 use axum::Router;
@@ -16,6 +16,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// How long shutdown waits for running turns (an LLM call may take up to its timeout).
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(150);
 
 /// Name of the operator session cookie.
 pub const SESSION_COOKIE: &str = "pd_session";
@@ -55,12 +58,23 @@ impl Application {
             .with_secure(secure)
             .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(24)));
         let router = router(state.clone()).layer(sessions).layer(TraceLayer::new_for_http());
+        // Turns a previous process stopped in the middle of (their messages are stored).
+        turn::resume_pending(&state).await?;
         Ok(Application { listener, router, addr, state, first_login })
     }
 
-    /// Serves until the process gets Ctrl-C / SIGTERM.
+    /// Serves until the process gets Ctrl-C / SIGTERM, then waits (up to
+    /// [`SHUTDOWN_GRACE`]) for the turns still running so their replies are stored.
     pub async fn run(self) -> anyhow::Result<()> {
+        let turns = self.state.turns.clone();
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        let running = turns.running();
+        if running > 0 {
+            tracing::info!(running, "waiting for running turns before exit");
+        }
+        if !turns.shutdown(SHUTDOWN_GRACE).await {
+            tracing::warn!("turns still running at the shutdown deadline; they run again at the next start");
+        }
         Ok(())
     }
 

@@ -4,20 +4,41 @@
 use crate::error::AppResult;
 use crate::types::{ChatHistory, ChatPersona, TurnOutcome};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
-/// Personas offered in the chat of `workspace` (a slug; default: the server's chat workspace).
-#[server(endpoint = "chat/chat_personas", input = server_fn::codec::GetUrl)]
-pub async fn chat_personas(workspace: Option<String>) -> AppResult<Vec<ChatPersona>> {
+/// What the chat page opens with, in one call: the personas on offer and the
+/// conversation to show first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatStart {
+    pub personas: Vec<ChatPersona>,
+    /// The persona asked for, else the one the user last chatted with, else the first on
+    /// offer. None when no persona is offered and none was asked for.
+    pub history: Option<ChatHistory>,
+}
+
+/// The chat page's data: the personas of `workspace` and the caller's conversation with
+/// `persona_id` (default: the persona they last chatted with, else the first).
+#[server(endpoint = "chat/open_chat", input = server_fn::codec::GetUrl)]
+pub async fn open_chat(workspace: Option<String>, persona_id: Option<i64>) -> AppResult<ChatStart> {
     use crate::engine::{chat, web};
+    use crate::error::AppError;
     web::guard(async move {
         let state = web::state()?;
+        let user = chat::cookie_user_id(&web::headers().await?)?;
         let ws = chat::chat_workspace(&state, workspace.as_deref()).await?;
-        chat::personas(&state.db, ws).await
+        let personas = chat::personas(&state.db, ws).await?;
+        let history = match chat::history(&state, ws, &user, persona_id).await {
+            Ok(h) => Some(h),
+            Err(AppError::NotFound { .. }) if personas.is_empty() && persona_id.is_none() => None,
+            Err(e) => return Err(e),
+        };
+        Ok(ChatStart { personas, history })
     })
     .await
 }
 
-/// The caller's conversation with a persona (default: the first persona).
+/// The caller's conversation with a persona (default: the one they last chatted with,
+/// else the first). The chat page reloads it after live events and persona switches.
 #[server(endpoint = "chat/load_chat", input = server_fn::codec::GetUrl)]
 pub async fn load_chat(workspace: Option<String>, persona_id: Option<i64>) -> AppResult<ChatHistory> {
     use crate::engine::{chat, web};
@@ -30,16 +51,25 @@ pub async fn load_chat(workspace: Option<String>, persona_id: Option<i64>) -> Ap
     .await
 }
 
-/// Sends one message and returns the reply, the pause notice, or the failure.
-/// Errors: `Invalid` (empty or too long message), `NotFound` (persona).
+/// Sends one message and returns the reply, the pause notice, or the failure. The turn
+/// runs on a server-owned task: a closed tab does not stop it. The user is the cookie's.
+/// Errors: `Invalid` (empty or too long message), `NotFound` (persona), `Conflict`
+/// (persona deactivated).
 #[server(endpoint = "chat/send_message")]
 pub async fn send_message(workspace: Option<String>, persona_id: i64, message: String) -> AppResult<TurnOutcome> {
-    use crate::engine::{chat, web};
+    use crate::engine::{chat, turn, web};
     web::guard(async move {
         let state = web::state()?;
         let user = chat::cookie_user_id(&web::headers().await?)?;
         let ws = chat::chat_workspace(&state, workspace.as_deref()).await?;
-        chat::run_turn(&state, ws, &user, Some(persona_id), &message).await
+        let req = turn::TurnRequest {
+            workspace_id: ws,
+            user_id: user,
+            persona: chat::PersonaChoice::Id(persona_id),
+            session_id: None,
+            text: message,
+        };
+        turn::submit(&state, req).await
     })
     .await
 }

@@ -2,28 +2,65 @@
 
 pub mod api;
 
-use crate::components::{use_interactive, ErrorBox, Loading};
+use crate::components::{percent_encode, use_interactive, ErrorBox, Loading};
 use crate::error::AppError;
 use crate::live::{refresh_on, use_live_events};
-use crate::types::{ChatHistory, Message, Sender, TurnOutcome, UNAVAILABLE_NOTICE};
-use api::{chat_personas, load_chat, SendMessage};
+use crate::types::{ChatHistory, LiveEvent, Message, Sender, TurnOutcome, UNAVAILABLE_NOTICE};
+use api::{load_chat, open_chat, ChatStart, SendMessage};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+
+/// Longest message an end user may send, in characters (mirrors the server's
+/// `engine::chat::MAX_MESSAGE_CHARS`, which is ssr-only; a test keeps them equal).
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// From this length on the composer shows how much room is left.
+const COUNTER_FROM_CHARS: usize = MAX_MESSAGE_CHARS * 9 / 10;
 
 #[component]
 pub fn ChatPage() -> impl IntoView {
     let query = use_query_map();
     let workspace = query.read_untracked().get("w");
+    let asked = query.read_untracked().get("persona").and_then(|p| p.parse::<i64>().ok());
+    // One resource, one call: the personas and the conversation to open. Switching persona
+    // afterwards loads the other conversation in the browser (see `ChatRoom`).
+    let ws = workspace.clone();
+    let start = Resource::new(|| (), move |_| open_chat(ws.clone(), asked));
+    view! {
+        <main class="chat">
+            <Suspense fallback=Loading>
+                {move || {
+                    let workspace = workspace.clone();
+                    Suspend::new(async move {
+                        match start.await {
+                            Ok(start) => view! { <ChatRoom start workspace/> }.into_any(),
+                            Err(e) => view! { <h1>"Chat"</h1><ErrorBox error=e/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </main>
+    }
+}
+
+/// The picker and the open conversation. Built once per page load; choosing another
+/// persona loads its history in the background and then replaces the conversation below
+/// (the old one stays on screen until then).
+#[component]
+fn ChatRoom(start: ChatStart, workspace: Option<String>) -> impl IntoView {
     let events_url = match &workspace {
-        Some(w) => format!("/chat/events?w={w}"),
+        Some(w) => format!("/chat/events?w={}", percent_encode(w)),
         None => "/chat/events".to_string(),
     };
-    let ws = workspace.clone();
-    let personas = Resource::new(|| (), move |_| chat_personas(ws.clone()));
-    let selected = RwSignal::new(query.read_untracked().get("persona").and_then(|p| p.parse::<i64>().ok()));
+    let tick = RwSignal::new(0u64);
+    let last_event = RwSignal::new(None::<LiveEvent>);
+    use_live_events(events_url, move |ev| {
+        last_event.set(Some(ev));
+        tick.update(|t| *t += 1);
+    });
     let send = ServerAction::<SendMessage>::new();
-    // The draft lives here, not in the conversation view, which is rebuilt whenever the
-    // history reloads (after each send and each live event): typing is never lost.
+    // The draft lives here, not in the conversation view, which is rebuilt when another
+    // persona is chosen: typing is never lost.
     let draft = RwSignal::new(String::new());
     let last_sent = RwSignal::new(String::new());
     // Put the text back if the server refused it (too long, persona deactivated meanwhile).
@@ -32,59 +69,71 @@ pub fn ChatPage() -> impl IntoView {
             draft.set(last_sent.get_untracked());
         }
     });
-    let tick = RwSignal::new(0u64);
-    use_live_events(events_url, move |_| tick.update(|t| *t += 1));
-    // Keyed on the persona only: live events and sends update the open conversation in
-    // place (see `Conversation`), so the composer and the message list are never rebuilt
-    // under the user's fingers.
+
+    let ChatStart { personas, history } = start;
+    // The persona the picker shows; the conversation below follows it once loaded.
+    let selected = RwSignal::new(history.as_ref().map(|h| h.persona.id));
+    let opened = RwSignal::new(history);
+    let switch_error = RwSignal::new(None::<AppError>);
+    // Between a choice and its history arriving, the old conversation stays on screen
+    // but cannot be written to (a message would go to the persona no longer picked).
+    let switching = Signal::derive(move || opened.with(|h| h.as_ref().map(|h| h.persona.id)) != selected.get());
     let ws = workspace.clone();
-    let history = Resource::new(move || selected.get(), move |p| load_chat(ws.clone(), p));
+    let choose = move |id: Option<i64>| {
+        // The last send's outcome belongs to the previous persona.
+        send.clear();
+        switch_error.set(None);
+        selected.set(id);
+        let Some(id) = id else { return };
+        let load = load_chat(ws.clone(), Some(id));
+        leptos::task::spawn_local(async move {
+            let loaded = load.await;
+            // `try_`: the page may be gone; a later choice wins over this one.
+            if selected.try_get_untracked() != Some(Some(id)) {
+                return;
+            }
+            match loaded {
+                Ok(h) => _ = opened.try_set(Some(h)),
+                Err(e) => _ = switch_error.try_set(Some(e)),
+            }
+        });
+    };
+
+    let picker = if personas.is_empty() {
+        view! { <p class="empty">"No personas are available yet."</p> }.into_any()
+    } else {
+        // A persona that is not offered any more (deactivated) stays open read-only; the
+        // picker then asks for another one.
+        let ids: Vec<i64> = personas.iter().map(|p| p.id).collect();
+        let gone = move || selected.get().is_some_and(|id| !ids.contains(&id));
+        view! {
+            <label class="persona-pick">"Persona "
+                <select on:change=move |ev| choose(event_target_value(&ev).parse().ok())>
+                    {move || gone().then(|| view! {
+                        <option value="" selected=true disabled=true>"Choose another persona"</option>
+                    })}
+                    {personas.into_iter().map(|p| {
+                        let is_sel = move || selected.get() == Some(p.id);
+                        view! { <option value=p.id selected=is_sel>{p.name}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+        .into_any()
+    };
 
     view! {
-        <main class="chat">
-            <header class="chat-head">
-                <h1>"Chat"</h1>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match personas.await {
-                            Ok(list) if list.is_empty() => view! { <p class="empty">"No personas are available yet."</p> }.into_any(),
-                            Ok(list) => {
-                                // A persona that is not offered any more (deactivated) stays open
-                                // read-only; the picker then asks for another one.
-                                let ids: Vec<i64> = list.iter().map(|p| p.id).collect();
-                                let gone = move || selected.get().is_some_and(|id| !ids.contains(&id));
-                                view! {
-                                <label class="persona-pick">"Persona "
-                                    <select on:change=move |ev| {
-                                        // The last send's outcome belongs to the previous persona.
-                                        send.clear();
-                                        selected.set(event_target_value(&ev).parse().ok());
-                                    }>
-                                        {move || gone().then(|| view! {
-                                            <option value="" selected=true disabled=true>"Choose another persona"</option>
-                                        })}
-                                        {list.into_iter().map(|p| {
-                                            let is_sel = move || selected.get() == Some(p.id);
-                                            view! { <option value=p.id selected=is_sel>{p.name}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                </label>
-                            }.into_any()
-                            }
-                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            </header>
-            <Transition fallback=Loading>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Ok(h) => view! { <Conversation h send draft last_sent tick/> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </main>
+        <header class="chat-head">
+            <h1>"Chat"</h1>
+            {picker}
+        </header>
+        {move || switch_error.get().map(|e| view! { <ErrorBox error=e/> })}
+        <div class="conversation" aria-busy=move || switching.get().to_string()>
+            {move || opened.get().map(|h| {
+                let workspace = workspace.clone();
+                view! { <Conversation h workspace send draft last_sent tick last_event switching/> }
+            })}
+        </div>
     }
 }
 
@@ -109,23 +158,84 @@ fn add_messages(current: &mut ChatHistory, messages: Vec<Message>) {
     current.messages.sort_by_key(|m| m.id);
 }
 
+/// Folds a live event into the conversation on screen at once (the reload that follows
+/// confirms it): a message of this chat, the pause state, this persona's availability.
+fn apply_event(current: &mut ChatHistory, event: &LiveEvent) {
+    match event {
+        LiveEvent::Message { message, .. } if current.session_id == Some(message.session_id) => {
+            add_messages(current, vec![message.clone()]);
+        }
+        LiveEvent::Message { .. } => {}
+        LiveEvent::State { state, .. } => current.paused = state.halted,
+        LiveEvent::Persona { persona_id, available } if *persona_id == current.persona.id => {
+            current.available = *available;
+        }
+        LiveEvent::Persona { .. } => {}
+    }
+}
+
+/// `n` with thousands separators: 4000 → "4,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Why a draft of `chars` characters cannot be sent, if it is too long.
+fn too_long_message(chars: usize) -> Option<String> {
+    (chars > MAX_MESSAGE_CHARS).then(|| {
+        format!(
+            "This message is {} characters long; the limit is {}. Shorten it by {} to send it.",
+            thousands(chars),
+            thousands(MAX_MESSAGE_CHARS),
+            thousands(chars - MAX_MESSAGE_CHARS)
+        )
+    })
+}
+
+/// What a message's author is called in the chat.
+fn author(m: &Message) -> String {
+    match m.sender {
+        Sender::User => "You".to_string(),
+        Sender::Assistant => m.persona_name.clone(),
+        Sender::Operator => "Team".to_string(),
+        Sender::Notice => "Notice".to_string(),
+    }
+}
+
 /// One open conversation. Built once per persona choice; afterwards the messages and the
 /// paused/unavailable state change in place: a finished send adds its messages at once,
-/// and every live event (or send) reloads the history in the background.
+/// each live event is applied at once, and every live event (or send) reloads the history
+/// in the background.
 #[component]
 fn Conversation(
     h: ChatHistory,
+    workspace: Option<String>,
     send: ServerAction<SendMessage>,
     draft: RwSignal<String>,
     last_sent: RwSignal<String>,
     tick: RwSignal<u64>,
+    last_event: RwSignal<Option<LiveEvent>>,
+    switching: Signal<bool>,
 ) -> impl IntoView {
     let ready = use_interactive();
     let persona_id = h.persona.id;
     let persona_name = h.persona.name.clone();
-    let workspace = use_query_map().read_untracked().get("w");
     let current = RwSignal::new(h);
 
+    // Not the event that was already there when this view was built (another persona's).
+    Effect::new(move |prev: Option<()>| {
+        let event = last_event.get();
+        if let (Some(()), Some(event)) = (prev, event) {
+            current.update(|c| apply_event(c, &event));
+        }
+    });
     // Every live event reloads the history in the background (a send causes two: its
     // message and the reply or pause notice).
     let ws = workspace.clone();
@@ -139,12 +249,17 @@ fn Conversation(
             return;
         }
         let (user_message, answer, paused) = match outcome {
-            TurnOutcome::Replied { user_message, reply } => (user_message, Some(reply), false),
-            TurnOutcome::Paused { user_message, notice } => (user_message, Some(notice), true),
-            TurnOutcome::Failed { user_message, .. } => (user_message, None, false),
+            TurnOutcome::Replied { user_message, reply } => (user_message, Some(reply), None),
+            TurnOutcome::Paused { user_message, notice } => (user_message, Some(notice), Some(true)),
+            TurnOutcome::Failed { user_message, .. } => (user_message, None, None),
         };
         current.update(|c| {
-            c.paused = paused;
+            // A reply says nothing about the pause state (the conversation may have been
+            // halted meanwhile); a pause notice says it is paused.
+            if let Some(p) = paused {
+                c.paused = p;
+            }
+            c.session_id.get_or_insert(user_message.session_id);
             add_messages(c, std::iter::once(user_message).chain(answer).collect());
         });
     });
@@ -157,16 +272,35 @@ fn Conversation(
         send.pending().get()
     });
 
+    // While a send is pending, its text is shown greyed until the server has stored it
+    // (the live event of the stored message usually comes first): never twice.
+    let newest_at_send = StoredValue::new(0i64);
+    let echo = move || {
+        if !send.pending().get() {
+            return None;
+        }
+        let sent = last_sent.get();
+        let after = newest_at_send.get_value();
+        let stored = current.with(|c| {
+            c.messages.iter().any(|m| m.id > after && m.sender == Sender::User && m.content == sent.trim_end())
+        });
+        (!stored).then_some(sent)
+    };
+
+    let chars = Memo::new(move |_| draft.with(|d| d.chars().count()));
+    let too_long = move || too_long_message(chars.get());
     let available = move || current.with(|c| c.available);
     // Deactivated before the page loaded, or while it was open (the send was refused).
     let unavailable = move || !available() || matches!(send.value().get(), Some(Err(AppError::Conflict { .. })));
+    let locked = move || unavailable() || switching.get();
     let submit = move || {
         let text = draft.get_untracked();
-        if text.trim().is_empty() || send.pending().get_untracked() || unavailable() {
+        if text.trim().is_empty() || send.pending().get_untracked() || locked() || too_long().is_some() {
             return;
         }
         last_sent.set(text.clone());
         sent_here.set_value(true);
+        newest_at_send.set_value(current.with_untracked(|c| c.messages.iter().map(|m| m.id).max().unwrap_or(0)));
         send.dispatch(SendMessage { workspace: workspace.clone(), persona_id, message: text });
         draft.set(String::new());
     };
@@ -192,21 +326,18 @@ fn Conversation(
             }}
             <For each=move || current.with(|c| c.messages.clone()) key=|m| m.id let:m>
                 <li class=format!("msg {}", m.sender.as_str()) data-sender=m.sender.as_str()>
-                    <span class="who">{match m.sender {
-                        Sender::User => "You".to_string(),
-                        Sender::Assistant => m.persona_name.clone(),
-                        Sender::Operator => "Team".to_string(),
-                        Sender::Notice => "Notice".to_string(),
-                    }}</span>
+                    <span class="who">{author(&m)}</span>
                     <span class="text">{m.content}</span>
+                    {m.truncated.then(|| view! { <span class="cut">"… (reply cut at the length limit)"</span> })}
                 </li>
             </For>
-            {move || send.pending().get().then(|| {
-                let pending = last_sent.get();
-                view! {
-                    <li class="msg user pending" data-sender="user"><span class="who">"You"</span><span class="text">{pending}</span></li>
-                    <li class="typing" aria-busy="true">{format!("{name_for_typing} is typing…")}</li>
-                }
+            {move || echo().map(|pending| view! {
+                <li class="msg user pending" data-sender="user" data-testid="pending-message">
+                    <span class="who">"You"</span><span class="text">{pending}</span>
+                </li>
+            })}
+            {move || send.pending().get().then(|| view! {
+                <li class="typing" aria-busy="true">{format!("{name_for_typing} is typing…")}</li>
             })}
         </ol>
         {move || failed().then(|| view! {
@@ -214,24 +345,40 @@ fn Conversation(
         })}
         {move || refused().map(|e| view! { <ErrorBox error=e/> })}
         <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <label class="sr-only" for="chat-input">"Message"</label>
-            <textarea
-                id="chat-input"
-                name="message"
-                rows="2"
-                maxlength="4000"
-                placeholder="Write a message… (Enter to send, Shift+Enter for a new line)"
-                disabled=unavailable
-                prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
-                on:keydown=move |ev| {
-                    if ev.key() == "Enter" && !ev.shift_key() {
-                        ev.prevent_default();
-                        submit_on_enter();
+            <div class="composer-field">
+                <label class="sr-only" for="chat-input">"Message"</label>
+                <textarea
+                    id="chat-input"
+                    name="message"
+                    rows="2"
+                    aria-describedby="chat-limit"
+                    aria-invalid=move || too_long().is_some().to_string()
+                    placeholder="Write a message… (Enter to send, Shift+Enter for a new line)"
+                    disabled=locked
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            submit_on_enter();
+                        }
                     }
-                }
-            ></textarea>
-            <button type="submit" disabled=move || !ready.get() || send.pending().get() || unavailable()>"Send"</button>
+                ></textarea>
+                <div id="chat-limit" class="limit">
+                    {move || match too_long() {
+                        Some(why) => view! { <p class="error" role="alert" data-testid="too-long">{why}</p> }.into_any(),
+                        None => (chars.get() >= COUNTER_FROM_CHARS).then(|| view! {
+                            <p class="counter" data-testid="char-counter">
+                                {format!("{} / {} characters", thousands(chars.get()), thousands(MAX_MESSAGE_CHARS))}
+                            </p>
+                        }).into_any(),
+                    }}
+                </div>
+            </div>
+            <button
+                type="submit"
+                disabled=move || !ready.get() || send.pending().get() || locked() || too_long().is_some()
+            >"Send"</button>
         </form>
     }
 }
@@ -261,5 +408,33 @@ fn follow_newest(list: NodeRef<leptos::html::Ol>, track: impl Fn() -> bool + 'st
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_numbers_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4000), "4,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn a_message_over_the_limit_is_refused_with_how_much_to_cut() {
+        assert_eq!(too_long_message(MAX_MESSAGE_CHARS), None);
+        assert_eq!(
+            too_long_message(5000).as_deref(),
+            Some("This message is 5,000 characters long; the limit is 4,000. Shorten it by 1,000 to send it.")
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_limit_matches_the_server() {
+        assert_eq!(MAX_MESSAGE_CHARS, crate::engine::chat::MAX_MESSAGE_CHARS);
     }
 }

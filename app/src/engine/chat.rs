@@ -1,9 +1,6 @@
-//! The chat pipeline: one end-user turn from message to stored reply.
-//!
-//! Order (see DESIGN.md): store the user's message → halted? pause notice, no LLM →
-//! pick the persona version → build the context (memory, history, variables) → render
-//! the system prompt → call the LLM → store the reply and the `llm_requests` row →
-//! publish every stored message to the event bus.
+//! The chat's building blocks: input parsing, personas offered, end users and sessions,
+//! stored messages, the history a template sees, rendering the prompt, the LLM call and
+//! the request log. The turn itself (order, queueing, tasks) is in [`super::turn`].
 
 use super::db::Db;
 use super::llm::{CompletionRequest, LlmError};
@@ -11,11 +8,9 @@ use super::{now_ms, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::{
     ChatHistory, ChatMessage, ChatPersona, DeclaredVariable, LiveEvent, Message, ModelSettings, PersonaKind, Sender,
-    TurnOutcome, PAUSE_NOTICE, UNAVAILABLE_NOTICE,
 };
 use serde_json::json;
 use sqlx::Row;
-use std::time::Instant;
 
 /// Longest message an end user may send, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
@@ -61,12 +56,16 @@ pub async fn chat_workspace(state: &AppState, slug: Option<&str>) -> AppResult<i
     id.ok_or_else(|| AppError::not_found("workspace"))
 }
 
-/// Personas end users can pick: active, not deleted, oldest first (the seeded default
-/// comes first).
+/// `templates t` is published: `production` points at one of its versions.
+const PUBLISHED: &str = "EXISTS (SELECT 1 FROM template_labels l WHERE l.template_id = t.id AND l.name = 'production')";
+
+/// Personas end users can pick: published, active, not deleted, oldest first (the seeded
+/// default comes first). Drafts (no `production` label) are not offered.
 pub async fn personas(db: &Db, workspace_id: i64) -> AppResult<Vec<ChatPersona>> {
-    let rows = sqlx::query(
-        "SELECT id, name FROM templates WHERE workspace_id = $1 AND is_active = 1 AND deleted_at IS NULL ORDER BY id",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT t.id, t.name FROM templates t WHERE t.workspace_id = $1 AND t.is_active = 1 AND t.deleted_at IS NULL \
+         AND {PUBLISHED} ORDER BY t.id"
+    ))
     .bind(workspace_id)
     .fetch_all(&db.pool)
     .await?;
@@ -76,28 +75,36 @@ pub async fn personas(db: &Db, workspace_id: i64) -> AppResult<Vec<ChatPersona>>
         .collect::<Result<_, sqlx::Error>>()?)
 }
 
-/// The persona a chat names (or the first active one) and whether it is active.
-async fn persona(db: &Db, workspace_id: i64, persona_id: Option<i64>) -> AppResult<(ChatPersona, bool)> {
-    let row = match persona_id {
-        Some(id) => {
-            sqlx::query(
-                "SELECT id, name, is_active FROM templates WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL",
-            )
-            .bind(workspace_id)
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?
-        }
-        None => {
-            sqlx::query(
-                "SELECT id, name, is_active FROM templates WHERE workspace_id = $1 AND is_active = 1                  AND deleted_at IS NULL ORDER BY id LIMIT 1",
-            )
-            .bind(workspace_id)
-            .fetch_optional(&db.pool)
-            .await?
-        }
+/// How a turn or a chat view names its persona.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PersonaChoice {
+    /// By id (the chat page, `persona_id`).
+    Id(i64),
+    /// By name (the original API's `template_name`).
+    Name(String),
+    /// The first persona the chat page offers.
+    First,
+}
+
+/// The persona a chat names and whether it is active. Drafts (no `production` label) are
+/// not chattable and answer `NotFound` like unknown or deleted ones.
+pub async fn chat_persona(db: &Db, workspace_id: i64, choice: &PersonaChoice) -> AppResult<(ChatPersona, bool)> {
+    let base = format!(
+        "SELECT t.id, t.name, t.is_active FROM templates t WHERE t.workspace_id = $1 AND t.deleted_at IS NULL AND {PUBLISHED}"
+    );
+    let filter = match choice {
+        PersonaChoice::Id(_) => "AND t.id = $2",
+        PersonaChoice::Name(_) => "AND t.name = $2",
+        PersonaChoice::First => "AND t.is_active = 1 ORDER BY t.id LIMIT 1",
     };
-    match row {
+    let sql = format!("{base} {filter}");
+    let q = sqlx::query(&sql).bind(workspace_id);
+    let q = match choice {
+        PersonaChoice::Id(id) => q.bind(*id),
+        PersonaChoice::Name(name) => q.bind(name.as_str()),
+        PersonaChoice::First => q,
+    };
+    match q.fetch_optional(&db.pool).await? {
         Some(r) => {
             Ok((ChatPersona { id: r.try_get("id")?, name: r.try_get("name")? }, r.try_get::<i64, _>("is_active")? != 0))
         }
@@ -147,20 +154,6 @@ pub(crate) async fn latest_session(
     .await?)
 }
 
-/// The user's chat session with this persona, created if there is none yet.
-async fn ensure_session(db: &Db, workspace_id: i64, end_user_id: i64, persona_id: i64) -> AppResult<i64> {
-    if let Some(id) = latest_session(db, workspace_id, end_user_id, persona_id).await? {
-        return Ok(id);
-    }
-    Ok(sqlx::query_scalar("INSERT INTO chat_sessions (workspace_id, end_user_id, template_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(workspace_id)
-        .bind(end_user_id)
-        .bind(persona_id)
-        .bind(now_ms())
-        .fetch_one(&db.pool)
-        .await?)
-}
-
 /// Where a message goes: one chat session of one end user.
 #[derive(Clone, Debug)]
 pub struct SessionRef {
@@ -169,14 +162,40 @@ pub struct SessionRef {
     pub user_id: String,
     pub end_user_id: i64,
     pub session_id: i64,
+    pub persona_id: i64,
     pub persona_name: String,
+}
+
+/// What is stored besides sender and text: the turn bookkeeping of [`super::turn`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MessageMeta {
+    /// On a user message: `pending` until its turn ends.
+    pub turn_status: Option<&'static str>,
+    /// On a reply or pause notice: the user message it answers.
+    pub reply_to: Option<i64>,
+    /// On an assistant reply: the version that wrote it.
+    pub persona_version: Option<i64>,
+    /// On an assistant reply: it stopped at `max_tokens`.
+    pub truncated: bool,
 }
 
 /// Stores a message in the session and publishes it to everyone watching.
 pub async fn store_message(state: &AppState, at: &SessionRef, sender: Sender, content: &str) -> AppResult<Message> {
+    store_message_with(state, at, sender, content, MessageMeta::default()).await
+}
+
+/// [`store_message`] with the turn bookkeeping.
+pub async fn store_message_with(
+    state: &AppState,
+    at: &SessionRef,
+    sender: Sender,
+    content: &str,
+    meta: MessageMeta,
+) -> AppResult<Message> {
     let now = now_ms();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (workspace_id, session_id, end_user_id, sender, content, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO messages (workspace_id, session_id, end_user_id, sender, content, created_at, turn_status, reply_to, \
+         template_version, truncated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(at.workspace_id)
     .bind(at.session_id)
@@ -184,6 +203,10 @@ pub async fn store_message(state: &AppState, at: &SessionRef, sender: Sender, co
     .bind(sender.as_str())
     .bind(content)
     .bind(now)
+    .bind(meta.turn_status)
+    .bind(meta.reply_to)
+    .bind(meta.persona_version)
+    .bind(meta.truncated as i64)
     .fetch_one(&state.db.pool)
     .await?;
     let message = Message {
@@ -193,21 +216,70 @@ pub async fn store_message(state: &AppState, at: &SessionRef, sender: Sender, co
         sender,
         content: content.to_string(),
         created_at: now,
+        persona_version: meta.persona_version,
+        truncated: meta.truncated,
     };
     state.events.publish(at.workspace_id, LiveEvent::Message { user_id: at.user_id.clone(), message: message.clone() });
     Ok(message)
 }
 
+/// The columns [`message_from_row`] reads, for a query over `messages m` joined to
+/// `chat_sessions s` and `templates t`.
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at, \
+     m.template_version, m.truncated";
+
+/// A message row (see [`MESSAGE_COLUMNS`]). Errors: a sender the schema does not know
+/// is corrupt data, not a default.
 pub(crate) fn message_from_row(r: &sqlx::any::AnyRow) -> Result<Message, sqlx::Error> {
     let sender: String = r.try_get("sender")?;
     Ok(Message {
         id: r.try_get("id")?,
         session_id: r.try_get("session_id")?,
         persona_name: r.try_get("persona_name")?,
-        sender: Sender::parse(&sender).unwrap_or(Sender::Notice),
+        sender: Sender::parse(&sender)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown message sender {sender:?}").into()))?,
         content: r.try_get("content")?,
         created_at: r.try_get("created_at")?,
+        persona_version: r.try_get("template_version")?,
+        truncated: r.try_get::<i64, _>("truncated")? != 0,
     })
+}
+
+/// The messages of one session, oldest first.
+pub(crate) async fn session_messages(db: &Db, workspace_id: i64, session_id: i64) -> AppResult<Vec<Message>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN chat_sessions s ON s.id = m.session_id \
+         JOIN templates t ON t.id = s.template_id WHERE m.session_id = $1 AND m.workspace_id = $2 ORDER BY m.id"
+    ))
+    .bind(session_id)
+    .bind(workspace_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(message_from_row).collect::<Result<_, _>>()?)
+}
+
+/// One stored message of the workspace by id. Errors: `NotFound`.
+pub(crate) async fn message(db: &Db, workspace_id: i64, id: i64) -> AppResult<Message> {
+    let row = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN chat_sessions s ON s.id = m.session_id \
+         JOIN templates t ON t.id = s.template_id WHERE m.id = $1 AND m.workspace_id = $2"
+    ))
+    .bind(id)
+    .bind(workspace_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("message"))?;
+    Ok(message_from_row(&row)?)
+}
+
+/// Messages stored in a session so far (every sender).
+pub async fn session_message_count(db: &Db, workspace_id: i64, session_id: i64) -> AppResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE workspace_id = $1 AND session_id = $2")
+        .bind(workspace_id)
+        .bind(session_id)
+        .fetch_one(&db.pool)
+        .await?)
 }
 
 /// Whether an operator has halted this user.
@@ -222,7 +294,9 @@ pub async fn is_halted(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResul
 }
 
 /// The chat as the user sees it when opening a persona: all messages of the session.
-/// A read: a visitor who never writes leaves no user or session behind.
+/// `persona_id` None opens the persona the user last wrote to (if it is still offered),
+/// else the first one offered. A read: a visitor who never writes leaves no user or
+/// session behind. Errors: `Invalid` (user id), `NotFound` (persona unknown, deleted or a draft).
 pub async fn history(
     state: &AppState,
     workspace_id: i64,
@@ -230,32 +304,44 @@ pub async fn history(
     persona_id: Option<i64>,
 ) -> AppResult<ChatHistory> {
     let user_id = parse_user_id(user_id)?;
-    let (persona, available) = persona(&state.db, workspace_id, persona_id).await?;
     let end_user_id = match find_end_user(&state.db, workspace_id, &user_id).await {
-        Ok(id) => id,
-        Err(AppError::NotFound { .. }) => {
-            return Ok(ChatHistory { session_id: None, persona, messages: Vec::new(), paused: false, available })
-        }
+        Ok(id) => Some(id),
+        Err(AppError::NotFound { .. }) => None,
         Err(e) => return Err(e),
+    };
+    let choice = match (persona_id, end_user_id) {
+        (Some(id), _) => PersonaChoice::Id(id),
+        (None, Some(uid)) => match last_persona(&state.db, workspace_id, uid).await? {
+            Some(id) => PersonaChoice::Id(id),
+            None => PersonaChoice::First,
+        },
+        (None, None) => PersonaChoice::First,
+    };
+    let (persona, available) = chat_persona(&state.db, workspace_id, &choice).await?;
+    let Some(end_user_id) = end_user_id else {
+        return Ok(ChatHistory { session_id: None, persona, messages: Vec::new(), paused: false, available });
     };
     let session_id = latest_session(&state.db, workspace_id, end_user_id, persona.id).await?;
     let messages = match session_id {
-        Some(sid) => {
-            let rows = sqlx::query(
-                "SELECT m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at FROM messages m \
-                 JOIN chat_sessions s ON s.id = m.session_id JOIN templates t ON t.id = s.template_id \
-                 WHERE m.session_id = $1 AND m.workspace_id = $2 ORDER BY m.id",
-            )
-            .bind(sid)
-            .bind(workspace_id)
-            .fetch_all(&state.db.pool)
-            .await?;
-            rows.iter().map(message_from_row).collect::<Result<_, _>>()?
-        }
+        Some(sid) => session_messages(&state.db, workspace_id, sid).await?,
         None => Vec::new(),
     };
     let paused = is_halted(&state.db, workspace_id, end_user_id).await?;
     Ok(ChatHistory { session_id, persona, messages, paused, available })
+}
+
+/// The persona of the user's most recent message that the chat still offers (published,
+/// active, not deleted).
+async fn last_persona(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT t.id FROM messages m JOIN chat_sessions s ON s.id = m.session_id JOIN templates t ON t.id = s.template_id \
+         WHERE m.workspace_id = $1 AND m.end_user_id = $2 AND m.sender = 'user' AND t.is_active = 1 \
+         AND t.deleted_at IS NULL AND {PUBLISHED} ORDER BY m.id DESC LIMIT 1"
+    ))
+    .bind(workspace_id)
+    .bind(end_user_id)
+    .fetch_optional(&db.pool)
+    .await?)
 }
 
 pub(crate) async fn memory_map(
@@ -267,7 +353,11 @@ pub(crate) async fn memory_map(
     Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
 }
 
-/// The last `window` conversational messages of the session before `before_id`, oldest first.
+/// The last `window` conversational messages (user, assistant, operator) the turn for
+/// user message `before_id` sees, in conversation order, oldest first: messages stored
+/// before it, and replies to earlier messages even when stored after it (messages sent
+/// at once are queued; each sees the earlier ones answered). A reply is placed right
+/// after the message it answers.
 pub(crate) async fn history_window(
     db: &Db,
     workspace_id: i64,
@@ -276,8 +366,9 @@ pub(crate) async fn history_window(
     window: u32,
 ) -> AppResult<Vec<(Sender, String, i64)>> {
     let rows = sqlx::query(
-        "SELECT sender, content, created_at FROM messages WHERE workspace_id = $1 AND session_id = $2 AND id < $3 \
-         AND sender IN ('user', 'assistant', 'operator') ORDER BY id DESC LIMIT $4",
+        "SELECT sender, content, created_at FROM messages WHERE workspace_id = $1 AND session_id = $2 \
+         AND sender IN ('user', 'assistant', 'operator') AND (id < $3 OR reply_to < $3) \
+         ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $4",
     )
     .bind(workspace_id)
     .bind(session_id)
@@ -288,7 +379,9 @@ pub(crate) async fn history_window(
     let mut out = Vec::with_capacity(rows.len());
     for r in rows.iter().rev() {
         let sender: String = r.try_get("sender")?;
-        out.push((Sender::parse(&sender).unwrap_or(Sender::User), r.try_get("content")?, r.try_get("created_at")?));
+        let sender = Sender::parse(&sender)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown message sender {sender:?}").into()))?;
+        out.push((sender, r.try_get("content")?, r.try_get("created_at")?));
     }
     Ok(out)
 }
@@ -442,101 +535,6 @@ pub(crate) async fn complete(
         _ => model,
     };
     (result, provider, model)
-}
-
-/// Runs one user turn. `persona_id` None means the workspace's first persona.
-/// Errors: `Invalid` (user id, message), `NotFound` (persona). An LLM or template failure
-/// is not an error: the message is stored and the outcome is [`TurnOutcome::Failed`].
-#[tracing::instrument(skip(state, text), fields(workspace_id, user_id = %user_id))]
-pub async fn run_turn(
-    state: &AppState,
-    workspace_id: i64,
-    user_id: &str,
-    persona_id: Option<i64>,
-    text: &str,
-) -> AppResult<TurnOutcome> {
-    let user_id = parse_user_id(user_id)?;
-    let text = parse_message(text)?;
-    let (persona, active) = persona(&state.db, workspace_id, persona_id).await?;
-    if !active {
-        // Refused before anything is stored: the chat keeps the draft and shows why.
-        return Err(AppError::Conflict { message: UNAVAILABLE_NOTICE.into() });
-    }
-    let end_user_id = ensure_end_user(&state.db, workspace_id, &user_id).await?;
-    let session_id = ensure_session(&state.db, workspace_id, end_user_id, persona.id).await?;
-    let at = SessionRef {
-        workspace_id,
-        user_id: user_id.clone(),
-        end_user_id,
-        session_id,
-        persona_name: persona.name.clone(),
-    };
-
-    // 1. Nothing a user sent is ever lost: store first.
-    let user_message = store_message(state, &at, Sender::User, &text).await?;
-
-    // 2. Halted: the pause notice, no LLM.
-    if is_halted(&state.db, workspace_id, end_user_id).await? {
-        let notice = store_message(state, &at, Sender::Notice, PAUSE_NOTICE).await?;
-        return Ok(TurnOutcome::Paused { user_message, notice });
-    }
-
-    // 3. The version `production` points to, and the context.
-    let version = super::personas::production(&state.db, workspace_id, persona.id).await?;
-    let history =
-        history_window(&state.db, workspace_id, session_id, user_message.id, state.config.history_window).await?;
-    let memory = memory_map(&state.db, workspace_id, end_user_id).await?;
-    let input = TurnInput { user_id: &user_id, current_message: &text, history: &history, memory: &memory };
-
-    let mut log = RequestLog {
-        end_user_id: Some(end_user_id),
-        session_id: Some(session_id),
-        template_id: Some(persona.id),
-        template_version: Some(version.version),
-        ..RequestLog::new(state, workspace_id, "chat", &version.settings)
-    };
-
-    // 4. Render.
-    let messages =
-        match build_messages(version.kind, &version.content, &version.variables, &serde_json::Map::new(), &input) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(error = %e, version = version.version, "persona failed to render");
-                log.status = "render_error";
-                log.error = Some(e.to_string());
-                log_request(state, log).await?;
-                return Ok(TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() });
-            }
-        };
-    log.messages = &messages;
-
-    // 5. The LLM, with the version's model settings.
-    let started = Instant::now();
-    let (result, provider, model) = complete(state, &version.settings, messages.clone()).await;
-    log.latency_ms = started.elapsed().as_millis() as i64;
-    log.provider = provider;
-    log.model = model;
-    match result {
-        Ok(c) if !c.content.trim().is_empty() => {
-            log.prompt_tokens = Some(c.prompt_tokens);
-            log.completion_tokens = Some(c.completion_tokens);
-            log.response = Some(&c.content);
-            log_request(state, log).await?;
-            let reply = store_message(state, &at, Sender::Assistant, &c.content).await?;
-            Ok(TurnOutcome::Replied { user_message, reply })
-        }
-        other => {
-            let err = match other {
-                Err(e) => e,
-                Ok(_) => LlmError::Protocol("empty completion".into()),
-            };
-            tracing::warn!(error = %err, "LLM call failed");
-            log.status = "error";
-            log.error = Some(err.to_string());
-            log_request(state, log).await?;
-            Ok(TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() })
-        }
-    }
 }
 
 /// The cookie that identifies an end user of `/chat` (a random UUID, kept for a year).

@@ -10,7 +10,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub enum LlmConfig {
     /// The embedded SmolLM2 model, run in-process.
-    Local { model_path: PathBuf, threads: u32, context_size: u32 },
+    /// `seed`: fixed sampling seed (same request, same reply), None = a fresh one per request.
+    Local { model_path: PathBuf, threads: u32, context_size: u32, seed: Option<u32> },
     /// Any OpenAI-compatible endpoint.
     OpenAi {
         /// e.g. `https://api.openai.com/v1` (the client appends `/chat/completions`).
@@ -62,6 +63,9 @@ impl Config {
                     .into(),
                 threads: parse_u32("PROMPTDEV_LLM_THREADS", 1)?,
                 context_size: parse_u32("PROMPTDEV_LLM_CONTEXT", 2048)?,
+                seed: var("PROMPTDEV_LLM_SEED")
+                    .map(|v| v.parse().context("PROMPTDEV_LLM_SEED must be a whole number below 4294967295"))
+                    .transpose()?,
             },
             "openai" => LlmConfig::OpenAi {
                 base_url: var("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),

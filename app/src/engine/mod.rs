@@ -15,6 +15,7 @@ pub mod render;
 pub mod sessions;
 pub mod state;
 pub mod transfer;
+pub mod turn;
 pub mod web;
 
 pub use state::AppState;

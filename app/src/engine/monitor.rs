@@ -1,11 +1,14 @@
 //! Operators watching and steering conversations: the user list, a conversation,
 //! halt / resume / inject, and the per-user memory.
 
-use super::chat::{find_end_user, message_from_row, parse_message, store_message, SessionRef};
+use super::chat::{find_end_user, message_from_row, parse_message, store_message, SessionRef, MESSAGE_COLUMNS};
 use super::db::Db;
 use super::{now_ms, AppState};
 use crate::error::{AppError, AppResult};
-use crate::types::{Conversation, EndUserSummary, LiveEvent, MemoryEntry, Message, Sender, UserState};
+use crate::types::{
+    ChatSessionSummary, Conversation, EndUserSummary, LiveEvent, MemoryEntry, Message, Sender, UserState,
+    LAST_MESSAGE_PREVIEW_CHARS,
+};
 use sqlx::Row;
 
 /// Most users listed at once (most recently active first).
@@ -17,10 +20,13 @@ pub const MAX_REASON_CHARS: usize = 500;
 /// Longest memory key, in characters.
 pub const MAX_MEMORY_KEY_CHARS: usize = 64;
 
-/// End users of the workspace with message counts, last activity and status.
+/// End users of the workspace with message counts, last activity, status and a preview
+/// of their newest message (at most [`LAST_MESSAGE_PREVIEW_CHARS`] characters, `…` when cut).
 pub async fn list_users(db: &Db, workspace_id: i64) -> AppResult<Vec<EndUserSummary>> {
     let rows = sqlx::query(
-        "SELECT u.external_id, COUNT(m.id) AS message_count, MAX(m.created_at) AS last_at, COALESCE(MAX(s.halted), 0) AS halted \
+        "SELECT u.external_id, COUNT(m.id) AS message_count, MAX(m.created_at) AS last_at, COALESCE(MAX(s.halted), 0) AS halted, \
+         (SELECT l.content FROM messages l WHERE l.end_user_id = u.id ORDER BY l.id DESC LIMIT 1) AS last_content, \
+         (SELECT l.sender FROM messages l WHERE l.end_user_id = u.id ORDER BY l.id DESC LIMIT 1) AS last_sender \
          FROM end_users u LEFT JOIN messages m ON m.end_user_id = u.id LEFT JOIN user_state s ON s.end_user_id = u.id \
          WHERE u.workspace_id = $1 GROUP BY u.id, u.external_id ORDER BY COALESCE(MAX(m.created_at), 0) DESC, u.id DESC LIMIT $2",
     )
@@ -31,11 +37,58 @@ pub async fn list_users(db: &Db, workspace_id: i64) -> AppResult<Vec<EndUserSumm
     Ok(rows
         .iter()
         .map(|r| {
+            let last_sender = match r.try_get::<Option<String>, _>("last_sender")? {
+                Some(s) => Some(
+                    Sender::parse(&s)
+                        .ok_or_else(|| sqlx::Error::Decode(format!("unknown message sender {s:?}").into()))?,
+                ),
+                None => None,
+            };
             Ok(EndUserSummary {
                 user_id: r.try_get("external_id")?,
                 message_count: r.try_get("message_count")?,
                 last_message_at: r.try_get("last_at")?,
                 halted: r.try_get::<i64, _>("halted")? != 0,
+                last_message: r.try_get::<Option<String>, _>("last_content")?.map(|c| preview(&c)),
+                last_sender,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?)
+}
+
+/// The first [`LAST_MESSAGE_PREVIEW_CHARS`] characters of `text` on one line, `…` when cut.
+pub fn preview(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= LAST_MESSAGE_PREVIEW_CHARS {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(LAST_MESSAGE_PREVIEW_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The user's chat sessions, most recently active first.
+pub async fn sessions(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<Vec<ChatSessionSummary>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.template_id, t.name, s.created_at, COUNT(m.id) AS message_count, MAX(m.created_at) AS last_at \
+         FROM chat_sessions s JOIN templates t ON t.id = s.template_id LEFT JOIN messages m ON m.session_id = s.id \
+         WHERE s.workspace_id = $1 AND s.end_user_id = $2 GROUP BY s.id, s.template_id, t.name, s.created_at \
+         ORDER BY COALESCE(MAX(m.created_at), s.created_at) DESC, s.id DESC",
+    )
+    .bind(workspace_id)
+    .bind(end_user_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            Ok(ChatSessionSummary {
+                id: r.try_get("id")?,
+                persona_id: r.try_get("template_id")?,
+                persona_name: r.try_get("name")?,
+                message_count: r.try_get("message_count")?,
+                created_at: r.try_get("created_at")?,
+                last_message_at: r.try_get("last_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?)
@@ -65,11 +118,11 @@ pub async fn user_state(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResu
 /// Errors: `NotFound` if the user is not in this workspace.
 pub async fn conversation(db: &Db, workspace_id: i64, user_id: &str) -> AppResult<Conversation> {
     let end_user_id = find_end_user(db, workspace_id, user_id).await?;
-    let rows = sqlx::query(
-        "SELECT m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at FROM messages m \
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages m \
          JOIN chat_sessions s ON s.id = m.session_id JOIN templates t ON t.id = s.template_id \
-         WHERE m.workspace_id = $1 AND m.end_user_id = $2 ORDER BY m.id DESC LIMIT $3",
-    )
+         WHERE m.workspace_id = $1 AND m.end_user_id = $2 ORDER BY m.id DESC LIMIT $3"
+    ))
     .bind(workspace_id)
     .bind(end_user_id)
     .bind(CONVERSATION_LIMIT)
@@ -82,6 +135,7 @@ pub async fn conversation(db: &Db, workspace_id: i64, user_id: &str) -> AppResul
         state: user_state(db, workspace_id, end_user_id).await?,
         messages,
         memory: memory(db, workspace_id, end_user_id).await?,
+        sessions: sessions(db, workspace_id, end_user_id).await?,
     })
 }
 
@@ -160,24 +214,35 @@ pub async fn resume(state: &AppState, workspace_id: i64, user_id: &str, by: &str
     set_halted(state, workspace_id, user_id, by, None).await
 }
 
-/// Stores an operator's message in the user's most recent chat session; the user and
-/// every operator watching see it at once. Errors: `Invalid` (message), `NotFound` (user
-/// or the user has no chat yet).
-pub async fn inject(state: &AppState, workspace_id: i64, user_id: &str, by: &str, text: &str) -> AppResult<Message> {
+/// Stores an operator's message in one of the user's chat sessions (`session_id`; None =
+/// the most recently created one); the user and every operator watching see it at once.
+/// Errors: `Invalid` (message), `NotFound` (user, the session is not theirs, or the user
+/// has no chat yet).
+pub async fn inject(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: &str,
+    by: &str,
+    text: &str,
+    session_id: Option<i64>,
+) -> AppResult<Message> {
     let text = parse_message(text)?;
     let end_user_id = find_end_user(&state.db, workspace_id, user_id).await?;
     let row = sqlx::query(
-        "SELECT s.id, t.name FROM chat_sessions s JOIN templates t ON t.id = s.template_id \
-         WHERE s.workspace_id = $1 AND s.end_user_id = $2 ORDER BY s.id DESC LIMIT 1",
+        "SELECT s.id, t.name, s.template_id FROM chat_sessions s JOIN templates t ON t.id = s.template_id \
+         WHERE s.workspace_id = $1 AND s.end_user_id = $2 AND ($3 IS NULL OR s.id = $3) ORDER BY s.id DESC LIMIT 1",
     )
     .bind(workspace_id)
     .bind(end_user_id)
+    .bind(session_id)
     .fetch_optional(&state.db.pool)
     .await?
     .ok_or_else(|| AppError::not_found("chat session"))?;
-    let (session_id, persona_name): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+    let (session_id, persona_name, persona_id): (i64, String, i64) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     audit(&state.db, workspace_id, by, "inject", user_id, &text).await?;
-    let at = SessionRef { workspace_id, user_id: user_id.to_string(), end_user_id, session_id, persona_name };
+    let at =
+        SessionRef { workspace_id, user_id: user_id.to_string(), end_user_id, session_id, persona_id, persona_name };
     store_message(state, &at, Sender::Operator, &text).await
 }
 
@@ -242,6 +307,20 @@ pub async fn set_memory(
     .execute(&db.pool)
     .await?;
     Ok(MemoryEntry { key, value: value.clone() })
+}
+
+/// The row id of a memory entry (the original API's `memory_id`; stable across updates).
+/// Errors: `NotFound` (user or key).
+pub async fn memory_id(db: &Db, workspace_id: i64, user_id: &str, key: &str) -> AppResult<i64> {
+    let end_user_id = find_end_user(db, workspace_id, user_id).await?;
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM user_memory WHERE workspace_id = $1 AND end_user_id = $2 AND key = $3")
+            .bind(workspace_id)
+            .bind(end_user_id)
+            .bind(key)
+            .fetch_optional(&db.pool)
+            .await?;
+    id.ok_or_else(|| AppError::not_found("memory key"))
 }
 
 /// Deletes one memory entry. Errors: `NotFound` (user or key).

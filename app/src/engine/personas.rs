@@ -283,17 +283,29 @@ async fn insert_persona(
     .map_err(|e| if is_unique_violation(&e) { name_conflict(name) } else { e.into() })
 }
 
-/// Creates a persona at version 1 with `production` pointing at it. Errors: `Invalid`
-/// (name, note, settings, variables), `Template` (content does not compile), `Conflict`
-/// (name taken in this workspace).
+/// Whether a new persona starts live in chat or as a draft.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publish {
+    /// `production` points at v1: end users can pick it at once (the original API's
+    /// `POST /admin/templates`, the seeded default).
+    Now,
+    /// No `production` label: not offered in chat and not chattable until an operator
+    /// publishes a version (moves `production` to it). Personas made in the dashboard.
+    Draft,
+}
+
+/// Creates a persona at version 1, published or as a draft (see [`Publish`]).
+/// Errors: `Invalid` (name, note, settings, variables), `Template` (content does not
+/// compile), `Conflict` (name taken in this workspace).
 pub async fn create(
     db: &Db,
     workspace_id: i64,
     name: &str,
     draft: &VersionDraft,
     author: &str,
+    publish: Publish,
 ) -> AppResult<PersonaSummary> {
-    create_with_source(db, workspace_id, name, draft, author, None).await
+    create_with_source(db, workspace_id, name, draft, author, None, publish).await
 }
 
 async fn create_with_source(
@@ -303,13 +315,16 @@ async fn create_with_source(
     draft: &VersionDraft,
     author: &str,
     source: Option<&CloneSource>,
+    publish: Publish,
 ) -> AppResult<PersonaSummary> {
     let name = parse_name(name)?;
     let note = validate_draft(draft)?;
     let mut tx = db.pool.begin().await?;
     let id = insert_persona(&mut tx, workspace_id, &name, true, source).await?;
     insert_version(&mut tx, workspace_id, id, 1, draft, &note, author, now_ms()).await?;
-    set_label_tx(&mut tx, workspace_id, id, PRODUCTION, 1, author).await?;
+    if publish == Publish::Now {
+        set_label_tx(&mut tx, workspace_id, id, PRODUCTION, 1, author).await?;
+    }
     tx.commit().await?;
     summary(db, workspace_id, id).await
 }
@@ -369,32 +384,6 @@ fn draft_of(v: &VersionInfo, note: String) -> VersionDraft {
 pub async fn rollback(db: &Db, workspace_id: i64, template_id: i64, n: i64, author: &str) -> AppResult<SaveResult> {
     let old = version(db, workspace_id, template_id, n).await?;
     save_version(db, workspace_id, template_id, &draft_of(&old, format!("Rollback to version {n}")), author).await
-}
-
-/// Creates the persona, or saves a new version if the name exists (the REST API's
-/// `POST /admin/templates`). `draft` builds what to save from the latest version (None
-/// when the persona is new), so fields a caller leaves out can keep the latest's.
-/// Returns the persona and the save result (version 1 when created).
-pub async fn upsert_by_name(
-    db: &Db,
-    workspace_id: i64,
-    name: &str,
-    draft: impl FnOnce(Option<&VersionInfo>) -> VersionDraft,
-    author: &str,
-) -> AppResult<(PersonaSummary, SaveResult)> {
-    let name = parse_name(name)?;
-    match find_by_name(db, workspace_id, &name).await? {
-        Some(id) => {
-            let (_, latest) = latest(db, workspace_id, id).await?;
-            let r = save_version(db, workspace_id, id, &draft(Some(&latest)), author).await?;
-            Ok((summary(db, workspace_id, id).await?, r))
-        }
-        None => {
-            let p = create(db, workspace_id, &name, &draft(None), author).await?;
-            let v = version(db, workspace_id, p.id, 1).await?;
-            Ok((p, SaveResult { version: v, unchanged: false }))
-        }
-    }
 }
 
 /// The id of the (not deleted) persona called `name`.
@@ -626,13 +615,10 @@ pub async fn resolve_label(db: &Db, workspace_id: i64, template_id: i64, label: 
     }
 }
 
-/// The version chat uses: the one `production` points to (the latest if, against the
-/// rules, there is no production label). Errors: `NotFound`.
+/// The version chat uses: the one `production` points to. A draft (no `production`
+/// label) has none: there is no fallback to the latest version. Errors: `NotFound`.
 pub async fn production(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<VersionInfo> {
-    match resolve_label(db, workspace_id, template_id, PRODUCTION).await {
-        Err(AppError::NotFound { .. }) => Ok(latest(db, workspace_id, template_id).await?.1),
-        other => other,
-    }
+    resolve_label(db, workspace_id, template_id, PRODUCTION).await
 }
 
 /// Points `label` at version `n` (creating the label), recording who moved it from where.
@@ -896,7 +882,8 @@ pub async fn clone_shared(
     };
     let note = format!("Cloned from {} / {} v{}", shared.workspace, shared.name, shared.version);
     let name = name.unwrap_or(&shared.name);
-    let p = create_with_source(db, workspace_id, name, &draft_of(&v, note), actor, Some(&source)).await?;
+    let p =
+        create_with_source(db, workspace_id, name, &draft_of(&v, note), actor, Some(&source), Publish::Draft).await?;
     super::monitor::audit(db, workspace_id, actor, "persona_clone", &p.id.to_string(), &source_id.to_string()).await?;
     Ok(p)
 }

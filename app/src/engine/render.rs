@@ -25,6 +25,55 @@ fn to_app_error(err: &minijinja::Error) -> AppError {
     }
 }
 
+/// Longest piece of the template quoted in an error message, in characters.
+const MAX_QUOTED_CHARS: usize = 60;
+
+/// A render error. minijinja says only "undefined value" for an undefined value: name the
+/// variable that the failing expression reads and nothing provides (`missing`), else
+/// quote the expression.
+fn render_error(err: &minijinja::Error, source: &str, missing: &[String]) -> AppError {
+    let named = (err.kind() == minijinja::ErrorKind::UndefinedError).then(|| quoted(err, source)).flatten();
+    let Some(expr) = named else { return to_app_error(err) };
+    let is_path = expr.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    let message = match roots(&expr).find(|r| missing.iter().any(|m| m == r)) {
+        Some(var) => format!("`{var}` is undefined: not provided, declared or set in the template"),
+        None if is_path => format!("`{expr}` is undefined: not provided, declared or set in the template"),
+        None => format!("undefined value in `{expr}`"),
+    };
+    AppError::Template { line: err.line().map(|l| l as u32), message }
+}
+
+/// The names an expression starts its paths with (`memory` of `memory.name`).
+fn roots(expr: &str) -> impl Iterator<Item = &str> {
+    expr.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .filter_map(|path| path.split('.').next())
+        .filter(|r| r.starts_with(|c: char| c.is_alphabetic() || c == '_'))
+}
+
+/// The expression an error points at, on one line and shortened, if minijinja kept its span.
+fn quoted(err: &minijinja::Error, source: &str) -> Option<String> {
+    let range = err.range()?;
+    // The span of an attribute starts at its dot (`.name.first`), that of a filter at its
+    // name: take in what they read (`memory.name.first`, `mood | upper`), back to the tag.
+    let head = source.get(..range.start)?;
+    let start = head
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || matches!(c, '_' | '.' | '|' | ' '))
+        .last()
+        .map_or(range.start, |(i, _)| i);
+    let text = source.get(start..range.end)?;
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return None;
+    }
+    Some(if text.chars().count() > MAX_QUOTED_CHARS {
+        format!("{}…", text.chars().take(MAX_QUOTED_CHARS).collect::<String>())
+    } else {
+        text
+    })
+}
+
 /// Checks that `content` compiles. Errors: `Template` with the 1-based line and message,
 /// or `Invalid` if it is empty or larger than [`MAX_TEMPLATE_BYTES`].
 pub fn check(content: &str) -> Result<(), AppError> {
@@ -64,7 +113,15 @@ pub fn variables(content: &str) -> Result<Vec<crate::types::TemplateVariable>, A
 pub fn render(content: &str, ctx: &serde_json::Value) -> Result<String, AppError> {
     let env = environment();
     let tmpl = env.template_from_str(content).map_err(|e| to_app_error(&e))?;
-    tmpl.render(ctx).map(|s| s.trim().to_string()).map_err(|e| to_app_error(&e))
+    tmpl.render(ctx).map(|s| s.trim().to_string()).map_err(|e| {
+        let globals: Vec<&str> = env.globals().map(|(name, _)| name).collect();
+        let missing: Vec<String> = tmpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|n| ctx.get(n.as_str()).is_none() && !globals.contains(&n.as_str()))
+            .collect();
+        render_error(&e, content, &missing)
+    })
 }
 
 #[cfg(test)]
@@ -98,6 +155,24 @@ mod tests {
     fn undefined_is_an_error_but_if_tests_are_allowed() {
         assert!(render("{{ nope }}", &json!({})).is_err());
         assert_eq!(render("{% if nope %}x{% else %}y{% endif %}", &json!({})).unwrap(), "y");
+    }
+
+    #[test]
+    fn an_undefined_value_is_named_with_its_line() {
+        let message = |content: &str| match render(content, &json!({"memory": {"name": "Ann"}})) {
+            Err(AppError::Template { line, message }) => (line, message),
+            other => panic!("unexpected {other:?}"),
+        };
+        let (line, text) = message("Hello.\nMood: {{ not_declared }}");
+        assert_eq!(line, Some(2));
+        assert!(text.starts_with("`not_declared` is undefined"), "{text}");
+        // An attribute of an undefined value names the whole expression.
+        let (_, text) = message("{{ memory.nme.first }}");
+        assert!(text.contains("memory.nme"), "{text}");
+        let (_, text) = message("{{ mood | upper }}");
+        assert!(text.starts_with("`mood` is undefined"), "{text}");
+        let (_, text) = message("{% for m in moods %}{{ m }}{% endfor %}");
+        assert!(text.contains("moods"), "{text}");
     }
 
     #[test]

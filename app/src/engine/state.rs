@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub llm: Arc<LlmProvider>,
     pub events: EventBus,
+    /// Turns running on server-owned tasks, and their per-session locks.
+    pub turns: super::turn::Turns,
 }
 
 impl AppState {
@@ -24,11 +26,12 @@ impl AppState {
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database_url).await?;
         let llm = match &config.llm {
-            LlmConfig::Local { model_path, threads, context_size } => {
+            LlmConfig::Local { model_path, threads, context_size, seed } => {
                 LlmProvider::Local(local::LocalLlm::spawn(local::LocalConfig {
                     model_path: model_path.clone(),
                     threads: *threads,
                     context_size: *context_size,
+                    seed: *seed,
                 }))
             }
             LlmConfig::OpenAi { base_url, model, api_key, connect_timeout, request_timeout, max_retries } => {
@@ -42,6 +45,13 @@ impl AppState {
                 })?)
             }
         };
-        Ok(AppState { leptos_options, db, config: Arc::new(config), llm: Arc::new(llm), events: EventBus::new() })
+        Ok(AppState {
+            leptos_options,
+            db,
+            config: Arc::new(config),
+            llm: Arc::new(llm),
+            events: EventBus::new(),
+            turns: Default::default(),
+        })
     }
 }

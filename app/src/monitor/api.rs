@@ -40,21 +40,22 @@ pub async fn halt_user(user_id: String, reason: String) -> AppResult<UserState> 
 /// Resumes the user's conversation. Errors: `NotFound`.
 #[server(endpoint = "monitor/resume_user")]
 pub async fn resume_user(user_id: String) -> AppResult<UserState> {
-    use crate::engine::{monitor, web};
+    use crate::engine::{turn, web};
     web::guard(async move {
         let (state, op) = web::operator().await?;
-        monitor::resume(&state, op.workspace_id, &user_id, &op.email).await
+        turn::resume(&state, op.workspace_id, &user_id, &op.email).await
     })
     .await
 }
 
-/// Sends a message to the user as the operator. Errors: `Invalid`, `NotFound`.
+/// Sends a message to the user as the operator, in chat session `session_id` (default:
+/// the user's most recent one). Errors: `Invalid`, `NotFound` (user, or not their session).
 #[server(endpoint = "monitor/inject_message")]
-pub async fn inject_message(user_id: String, message: String) -> AppResult<Message> {
+pub async fn inject_message(user_id: String, message: String, session_id: Option<i64>) -> AppResult<Message> {
     use crate::engine::{monitor, web};
     web::guard(async move {
         let (state, op) = web::operator().await?;
-        monitor::inject(&state, op.workspace_id, &user_id, &op.email, &message).await
+        monitor::inject(&state, op.workspace_id, &user_id, &op.email, &message, session_id).await
     })
     .await
 }

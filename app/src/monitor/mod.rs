@@ -3,8 +3,9 @@
 pub mod api;
 
 use crate::components::{format_time, percent_encode, ErrorBox, Loading};
+use crate::error::{AppError, AppResult};
 use crate::live::{refresh_on, use_live_events};
-use crate::types::{Conversation, Sender};
+use crate::types::{Conversation, EndUserSummary, Message, Sender};
 use api::{get_conversation, list_users, DeleteMemory, HaltUser, InjectMessage, ResumeUser, SetMemory};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -14,41 +15,79 @@ use leptos_router::hooks::use_params_map;
 pub fn UserList() -> impl IntoView {
     let tick = RwSignal::new(0u64);
     use_live_events("/admin/events".into(), move |_| tick.update(|t| *t += 1));
-    let users = Resource::new(move || tick.get(), |_| list_users());
+    // Loaded once; live events fold reloads into the table (see `UserTable`).
+    let users = Resource::new(|| (), |_| list_users());
     view! {
         <div class="page-head"><h1>"Monitor"</h1><span class="live" title="Updates live">"● live"</span></div>
-        <Transition fallback=Loading>
+        <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="empty">"No conversations yet. They appear here as soon as someone chats."</p>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        <table class="list">
-                            <thead><tr><th>"User"</th><th>"Messages"</th><th>"Last message"</th><th>"Status"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|u| {
-                                    let href = format!("/dashboard/monitor/{}", percent_encode(&u.user_id));
-                                    view! {
-                                        <tr>
-                                            <td><A href=href>{u.user_id.clone()}</A></td>
-                                            <td>{u.message_count}</td>
-                                            <td>{u.last_message_at.map(format_time).unwrap_or_else(|| "—".into())}</td>
-                                            <td>{if u.halted {
-                                                view! { <span class="badge halted">"halted"</span> }.into_any()
-                                            } else {
-                                                view! { <span class="badge active">"active"</span> }.into_any()
-                                            }}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(list) => view! { <UserTable list tick/> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// How the user list names who wrote a user's newest message.
+fn sender_label(sender: Sender) -> &'static str {
+    match sender {
+        Sender::User => "User",
+        Sender::Assistant => "Persona",
+        Sender::Operator => "Operator",
+        Sender::Notice => "Pause notice",
+    }
+}
+
+/// The end users, most recently active first, each with a preview of their newest
+/// message. Rows change in place as events come in.
+#[component]
+fn UserTable(list: Vec<EndUserSummary>, tick: RwSignal<u64>) -> impl IntoView {
+    let current = RwSignal::new(list);
+    refresh_on(current, move || tick.track(), list_users, |c, loaded| *c = loaded);
+    let empty = Memo::new(move |_| current.with(Vec::is_empty));
+    view! {
+        {move || if empty.get() {
+            view! { <p class="empty">"No conversations yet. They appear here as soon as someone chats."</p> }.into_any()
+        } else {
+            view! {
+                <table class="list users">
+                    <thead><tr>
+                        <th>"User and last message"</th>
+                        <th class="count">"Messages"</th>
+                        <th>"Last active"</th>
+                        <th>"Status"</th>
+                    </tr></thead>
+                    <tbody>
+                        <For
+                            each=move || current.get()
+                            key=|u| (u.user_id.clone(), u.message_count, u.last_message_at, u.halted)
+                            let:u
+                        >
+                            <tr>
+                                <td class="user">
+                                    <A href=format!("/dashboard/monitor/{}", percent_encode(&u.user_id))>{u.user_id.clone()}</A>
+                                    {u.last_message.clone().map(|text| view! {
+                                        <span class="preview" data-testid="last-message">
+                                            {u.last_sender.map(|s| view! { <span class="muted">{format!("{}: ", sender_label(s))}</span> })}
+                                            {text}
+                                        </span>
+                                    })}
+                                </td>
+                                <td class="count">{u.message_count}</td>
+                                <td class="when">{u.last_message_at.map(format_time).unwrap_or_else(|| "—".into())}</td>
+                                <td>{if u.halted {
+                                    view! { <span class="badge halted">"halted"</span> }.into_any()
+                                } else {
+                                    view! { <span class="badge active">"active"</span> }.into_any()
+                                }}</td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
     }
 }
 
@@ -62,30 +101,15 @@ pub fn ConversationView() -> impl IntoView {
             tick.update(|t| *t += 1)
         }
     });
-    let halt = ServerAction::<HaltUser>::new();
-    let resume = ServerAction::<ResumeUser>::new();
-    let inject = ServerAction::<InjectMessage>::new();
-    let set_mem = ServerAction::<SetMemory>::new();
-    let del_mem = ServerAction::<DeleteMemory>::new();
     // Keyed on the user only: live events and finished actions update the open panel in
     // place (see `ConversationPanel`), so a half-typed reason or message survives them.
     let conversation = Resource::new(user_id, get_conversation);
-    let action_error = move || {
-        halt.value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| resume.value().get().and_then(Result::err))
-            .or_else(|| inject.value().get().and_then(Result::err))
-            .or_else(|| set_mem.value().get().and_then(Result::err))
-            .or_else(|| del_mem.value().get().and_then(Result::err))
-    };
     view! {
         <p><A href="/dashboard/monitor">"← All conversations"</A></p>
-        {move || action_error().map(|e| view! { <ErrorBox error=e/> })}
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match conversation.await {
-                    Ok(c) => view! { <ConversationPanel c halt resume inject set_mem del_mem tick/> }.into_any(),
+                    Ok(c) => view! { <ConversationPanel c tick/> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
@@ -93,21 +117,38 @@ pub fn ConversationView() -> impl IntoView {
     }
 }
 
-/// One conversation. Built once per user; afterwards the messages, the state and the
-/// memory change in place (each live event or finished action reloads them in the
-/// background) and the forms keep what the operator is typing. A form is cleared after
-/// its action succeeds.
+/// What the monitor calls a message's author: assistant replies carry their persona and
+/// the version that wrote them ("Ava v3").
+fn author(m: &Message) -> String {
+    match (m.sender, m.persona_version) {
+        (Sender::User, _) => "User".to_string(),
+        (Sender::Assistant, Some(v)) => format!("{} v{v}", m.persona_name),
+        (Sender::Assistant, None) => m.persona_name.clone(),
+        (Sender::Operator, _) => "Operator".to_string(),
+        (Sender::Notice, _) => "Pause notice".to_string(),
+    }
+}
+
+/// The error of an action's last run, if it failed (a later success clears it).
+fn failure<T: Clone + Send + Sync + 'static>(value: impl Get<Value = Option<AppResult<T>>>) -> Option<AppError> {
+    value.get().and_then(Result::err)
+}
+
+/// One conversation. Built once per user; afterwards the messages, the sessions, the
+/// state and the memory change in place (each live event or finished action reloads them
+/// in the background) and the forms keep what the operator is typing. A form is cleared
+/// after its action succeeds; its error shows next to it.
 #[component]
-fn ConversationPanel(
-    c: Conversation,
-    halt: ServerAction<HaltUser>,
-    resume: ServerAction<ResumeUser>,
-    inject: ServerAction<InjectMessage>,
-    set_mem: ServerAction<SetMemory>,
-    del_mem: ServerAction<DeleteMemory>,
-    tick: RwSignal<u64>,
-) -> impl IntoView {
+fn ConversationPanel(c: Conversation, tick: RwSignal<u64>) -> impl IntoView {
+    let halt = ServerAction::<HaltUser>::new();
+    let resume = ServerAction::<ResumeUser>::new();
+    let inject = ServerAction::<InjectMessage>::new();
+    let set_mem = ServerAction::<SetMemory>::new();
+    let del_mem = ServerAction::<DeleteMemory>::new();
     let uid = c.user_id.clone();
+    // The chat session shown: the most recently active one when the page opened (it does
+    // not jump when another session gets a message); None until the user has one.
+    let chosen = RwSignal::new(c.sessions.first().map(|s| s.id));
     let current = RwSignal::new(c);
     let load_uid = uid.clone();
     refresh_on(
@@ -131,16 +172,31 @@ fn ConversationPanel(
     let state = Memo::new(move |_| current.with(|c| c.state.clone()));
     let halted = Memo::new(move |_| state.with(|s| s.halted));
     let memory = Memo::new(move |_| current.with(|c| c.memory.clone()));
-    let no_messages = Memo::new(move |_| current.with(|c| c.messages.is_empty()));
+    let sessions = Memo::new(move |_| current.with(|c| c.sessions.clone()));
+    let session = Memo::new(move |_| chosen.get().or_else(|| sessions.with(|s| s.first().map(|s| s.id))));
+    let session_name = Memo::new(move |_| {
+        let id = session.get();
+        sessions.with(|s| s.iter().find(|s| Some(s.id) == id).map(|s| s.persona_name.clone()))
+    });
+    // Every message until the user has a session (nothing to pick), then the chosen thread.
+    let thread = move || {
+        let id = session.get();
+        current
+            .with(|c| c.messages.iter().filter(|m| id.is_none_or(|id| m.session_id == id)).cloned().collect::<Vec<_>>())
+    };
+    let no_messages = Memo::new(move |_| thread().is_empty());
 
     let inject_form = NodeRef::<leptos::html::Form>::new();
     let memory_form = NodeRef::<leptos::html::Form>::new();
     clear_after_success(move || matches!(inject.value().get(), Some(Ok(_))), inject_form);
     clear_after_success(move || matches!(set_mem.value().get(), Some(Ok(_))), memory_form);
+    let state_error = move || failure(halt.value()).or_else(|| failure(resume.value()));
+    let inject_error = move || failure(inject.value());
+    let memory_error = move || failure(set_mem.value()).or_else(|| failure(del_mem.value()));
 
     let (uid_inject, uid_memory, uid_form) = (uid.clone(), uid.clone(), uid.clone());
     view! {
-        <div class="page-head">
+        <div class="page-head monitor-head">
             <h1>{format!("Conversation with {uid}")}</h1>
             {move || if halted.get() {
                 view! { <span class="badge halted" data-testid="user-status">"halted"</span> }.into_any()
@@ -150,21 +206,41 @@ fn ConversationPanel(
         </div>
         <div class="monitor-grid">
             <section aria-label="Messages" class="transcript">
-                {move || no_messages.get().then(|| view! { <p class="empty">"No messages yet."</p> })}
-                <ol class="messages">
-                    <For each=move || current.with(|c| c.messages.clone()) key=|m| m.id let:m>
-                        <li class=format!("msg {}", m.sender.as_str()) data-sender=m.sender.as_str()>
-                            <span class="who">{match m.sender {
-                                Sender::User => "User".to_string(),
-                                Sender::Assistant => m.persona_name.clone(),
-                                Sender::Operator => "Operator".to_string(),
-                                Sender::Notice => "Pause notice".to_string(),
-                            }}</span>
-                            <span class="text">{m.content}</span>
-                            <time>{format_time(m.created_at)}</time>
-                        </li>
-                    </For>
-                </ol>
+                {move || (sessions.with(Vec::len) > 1).then(|| view! {
+                    <div class="session-tabs" role="tablist" aria-label="Chat sessions">
+                        <For
+                            each=move || sessions.get()
+                            key=|s| (s.id, s.message_count, s.persona_name.clone())
+                            let:s
+                        >
+                            <button
+                                type="button"
+                                role="tab"
+                                class="session-tab"
+                                aria-selected=move || (session.get() == Some(s.id)).to_string()
+                                aria-controls="thread"
+                                on:click=move |_| chosen.set(Some(s.id))
+                            >
+                                {s.persona_name.clone()}
+                                <span class="muted">{format!(" · {} message{}", s.message_count, if s.message_count == 1 { "" } else { "s" })}</span>
+                            </button>
+                        </For>
+                    </div>
+                })}
+                <div id="thread" role=move || (sessions.with(Vec::len) > 1).then_some("tabpanel")
+                    aria-label=move || session_name.get().map(|n| format!("Chat with {n}"))>
+                    {move || no_messages.get().then(|| view! { <p class="empty">"No messages yet."</p> })}
+                    <ol class="messages">
+                        <For each=thread key=|m| m.id let:m>
+                            <li class=format!("msg {}", m.sender.as_str()) data-sender=m.sender.as_str()>
+                                <span class="who">{author(&m)}</span>
+                                <span class="text">{m.content}</span>
+                                {m.truncated.then(|| view! { <span class="cut">"… (reply cut at the length limit)"</span> })}
+                                <time>{format_time(m.created_at)}</time>
+                            </li>
+                        </For>
+                    </ol>
+                </div>
             </section>
             <aside class="controls">
                 {move || if halted.get() {
@@ -190,9 +266,18 @@ fn ConversationPanel(
                         </ActionForm>
                     }.into_any()
                 }}
+                {move || state_error().map(|e| view! { <ErrorBox error=e/> })}
                 <ActionForm action=inject node_ref=inject_form attr:class="stack">
                     <input type="hidden" name="user_id" value=uid_inject/>
-                    <label>"Message as operator" <textarea name="message" rows="3" required maxlength="4000"></textarea></label>
+                    {move || session.get().map(|id| view! { <input type="hidden" name="session_id" value=id/> })}
+                    <label>
+                        {move || match session_name.get() {
+                            Some(name) => format!("Message as operator (in the chat with {name})"),
+                            None => "Message as operator".to_string(),
+                        }}
+                        <textarea name="message" rows="3" required maxlength="4000"></textarea>
+                    </label>
+                    {move || inject_error().map(|e| view! { <ErrorBox error=e/> })}
                     <button type="submit">"Send as operator"</button>
                 </ActionForm>
                 <section aria-labelledby="memory-title">
@@ -213,7 +298,7 @@ fn ConversationPanel(
                                                 <tr>
                                                     <th scope="row">{m.key.clone()}</th>
                                                     <td><code>{m.value.to_string()}</code></td>
-                                                    <td>
+                                                    <td class="row-actions">
                                                         <button type="button" class="link" on:click=move |_| {
                                                             del_mem.dispatch(DeleteMemory { user_id: uid.clone(), key: key.clone() });
                                                         }>"Delete"</button>
@@ -230,6 +315,7 @@ fn ConversationPanel(
                         <input type="hidden" name="user_id" value=uid_form/>
                         <label>"Key" <input type="text" name="key" required maxlength="64"/></label>
                         <label>"Value (text or JSON)" <input type="text" name="value" required/></label>
+                        <div data-testid="memory-error">{move || memory_error().map(|e| view! { <ErrorBox error=e/> })}</div>
                         <button type="submit" class="secondary">"Remember"</button>
                     </ActionForm>
                 </section>

@@ -107,7 +107,8 @@ pub async fn create_persona(
             variables: personas::parse_variables_json(variables.as_deref().unwrap_or(""))?,
             note,
         };
-        let p = personas::create(&state.db, op.workspace_id, &name, &draft, &op.email).await?;
+        let p =
+            personas::create(&state.db, op.workspace_id, &name, &draft, &op.email, personas::Publish::Draft).await?;
         leptos_axum::redirect(&format!("/dashboard/personas/{}", p.id));
         Ok(p)
     })
@@ -132,6 +133,7 @@ pub async fn save_persona_version(
     max_tokens: Option<String>,
     stop: Option<String>,
     variables: Option<String>,
+    repeat_penalty: Option<String>,
 ) -> AppResult<SaveResult> {
     use crate::engine::{personas, web};
     use crate::types::{ModelSettings, PersonaKind, VersionDraft};
@@ -147,6 +149,7 @@ pub async fn save_persona_version(
             &or(&top_p, s.top_p.to_string()),
             &or(&max_tokens, s.max_tokens.to_string()),
             &or(&stop, s.stop.join("\n")),
+            &or(&repeat_penalty, s.repeat_penalty.to_string()),
         )?;
         let draft = VersionDraft {
             content,

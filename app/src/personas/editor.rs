@@ -3,10 +3,10 @@
 //! the danger zone.
 
 use super::api::{DeletePersona, DraftPersona};
-use super::labels::{LabelDialog, LabelHistory, LabelRequest, LabelsSection, VersionHistory};
+use super::labels::{LabelDialog, LabelHistory, LabelRequest, LabelsSection, PublishBox, VersionHistory};
 use super::preview::PreviewPanel;
 use super::state::{value_problem, EditorState, VarRow};
-use super::{Actions, DraftBox, KindSelect, TemplateError, UsedVariables, VariablesHelp};
+use super::{clear_error_on_change, Actions, DraftBox, KindSelect, TemplateError, UsedVariables, VariablesHelp};
 use crate::error::AppError;
 use crate::types::{EndUserSummary, PersonaDetail, Preview, ProviderInfo, VariableType};
 use leptos::prelude::*;
@@ -14,7 +14,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 /// Form fields an `Invalid` error can name; their errors are shown next to the field.
-const FIELDS: [&str; 8] = ["kind", "provider", "model", "temperature", "top_p", "max_tokens", "stop", "variables"];
+const FIELDS: [&str; 9] =
+    ["kind", "provider", "model", "temperature", "top_p", "max_tokens", "repeat_penalty", "stop", "variables"];
 
 #[component]
 pub fn Editor(
@@ -36,6 +37,15 @@ pub fn Editor(
     let dialog = RwSignal::new(None::<LabelRequest>);
     let save = actions.save;
     let save_error = Memo::new(move |_| save.value().get().and_then(Result::err));
+    // A template error goes once the template changes; a successful save replaces it too.
+    clear_error_on_change(
+        save,
+        move || state.content.get(),
+        |e| {
+            matches!(e, AppError::Template { .. })
+                || matches!(e, AppError::Invalid { field: Some(f), .. } if f == "content")
+        },
+    );
     let general_error = move || {
         save_error
             .get()
@@ -57,6 +67,7 @@ pub fn Editor(
     });
     view! {
         <EditorHeader persona=persona.clone() latest_n production actions/>
+        {production.is_none().then(|| view! { <PublishBox id latest_n dialog/> })}
         <div class="editor-grid">
             <ActionForm action=save attr:class="editor" attr:aria-label="Edit persona">
                 <input type="hidden" name="id" value=id/>
@@ -98,7 +109,13 @@ pub fn Editor(
                     };
                     view! { <p class="ok" role="status">{text}</p> }
                 })}
-                <p class="hint">"Saving creates a new version; chat keeps using the production version until you promote it."</p>
+                <p class="hint">
+                    {if production.is_some() {
+                        "Saving creates a new version; chat keeps using the production version until you promote it."
+                    } else {
+                        "Saving creates a new version; the persona stays a draft until you publish one."
+                    }}
+                </p>
                 <div class="actions">
                     <button type="submit" disabled=move || save.pending().get()>
                         {move || if save.pending().get() { "Saving…" } else { "Save new version" }}
@@ -106,7 +123,7 @@ pub fn Editor(
                 </div>
             </ActionForm>
             <div class="side">
-                <PreviewPanel persona_id=id state users initial=preview/>
+                <PreviewPanel persona_id=id state users initial=preview saved=latest.clone()/>
                 <UsedVariables vars=persona.variables.clone()/>
                 <DraftBox draft after="you save a new version"/>
                 <VariablesHelp/>
@@ -130,7 +147,8 @@ pub fn Editor(
         />
         <LabelHistory moves=persona.label_moves.clone()/>
         <DangerZone id name=persona.name.clone() delete=actions.delete/>
-        <LabelDialog id labels=persona.labels.clone() dialog move_label=actions.move_label/>
+        <LabelDialog id name=persona.name.clone() versions=persona.versions.clone() labels=persona.labels.clone()
+            dialog move_label=actions.move_label/>
     }
 }
 
@@ -188,9 +206,12 @@ fn EditorHeader(persona: PersonaDetail, latest_n: i64, production: Option<i64>, 
             <h1>{persona.name.clone()}</h1>
             <div class="badges">
                 <span class="badge" data-testid="latest-version">{format!("version {latest_n}")}</span>
-                {production.map(|p| view! {
-                    <span class="badge production" data-testid="production-version">{format!("v{p} in production")}</span>
-                })}
+                {match production {
+                    Some(p) => view! {
+                        <span class="badge production" data-testid="production-version">{format!("v{p} in production")}</span>
+                    }.into_any(),
+                    None => view! { <span class="badge draft" data-testid="draft">"Draft"</span> }.into_any(),
+                }}
                 {if active {
                     view! { <span class="badge active">"Active"</span> }.into_any()
                 } else {
@@ -231,6 +252,7 @@ fn EditorHeader(persona: PersonaDetail, latest_n: i64, production: Option<i64>, 
             } else {
                 "Share it so that other workspaces can see and clone it."
             }}
+            {(shared && production.is_none()).then_some(" The library lists it once a version is published.")}
             {(!active).then_some(" Inactive: chat does not offer it, and its conversations are read-only.")}
         </p>
         {move || {
@@ -307,6 +329,10 @@ fn SettingsFieldset(
                 <NumberSetting label="Max tokens" name="max_tokens" step="1" inputmode="numeric"
                     hint_id="max-tokens-hint" hint="Longest reply, 1 to 4096 tokens."
                     value=state.max_tokens save_error/>
+                <NumberSetting label="Repetition penalty" name="repeat_penalty" step="0.05" inputmode="decimal"
+                    hint_id="repeat-penalty-hint"
+                    hint="1 = off; up to 2. Above 1, the embedded model avoids repeating words already in the chat."
+                    value=state.repeat_penalty save_error/>
             </div>
             <label>
                 "Stop sequences (one per line)"
@@ -335,7 +361,7 @@ fn VariablesTable(state: EditorState, save_error: Memo<Option<AppError>>) -> imp
             // Without JavaScript this keeps the latest version's variables.
             <input type="hidden" name="variables" value=move || state.variables_json()/>
             <Show when=has_rows fallback=|| view! { <p class="empty">"No declared variables."</p> }>
-                <table class="list vars-table">
+                <table class="list vars-table stack-narrow">
                     <thead><tr><th>"Name"</th><th>"Type"</th><th>"Default"</th><th>"Description"</th><th></th></tr></thead>
                     <tbody>
                         <For each=move || state.vars.get() key=|r| r.key let:row>
@@ -361,13 +387,13 @@ fn VarRowEditor(row: VarRow, state: EditorState) -> impl IntoView {
     let types = [VariableType::String, VariableType::Number, VariableType::Boolean, VariableType::Json];
     view! {
         <tr>
-            <td>
+            <td data-label="Name">
                 <input type="text" maxlength="40" spellcheck="false" required
                     aria-label=move || format!("Name of variable {}", number())
                     value=row.name.clone()
                     on:input=move |ev| { let v = event_target_value(&ev); state.edit_var(key, |r| r.name = v) }/>
             </td>
-            <td>
+            <td data-label="Type">
                 <select aria-label=move || format!("Type of variable {}", number())
                     on:change=move |ev| {
                         let t = VariableType::parse(&event_target_value(&ev)).unwrap_or_default();
@@ -378,7 +404,7 @@ fn VarRowEditor(row: VarRow, state: EditorState) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </td>
-            <td>
+            <td data-label="Default">
                 <input type="text"
                     aria-label=move || format!("Default of variable {}", number())
                     placeholder=move || match var_type() {
@@ -392,7 +418,7 @@ fn VarRowEditor(row: VarRow, state: EditorState) -> impl IntoView {
                     on:input=move |ev| { let v = event_target_value(&ev); state.edit_var(key, |r| r.default = v) }/>
                 {move || problem().map(|p| view! { <span class="hint error-text">{p}</span> })}
             </td>
-            <td>
+            <td data-label="Description">
                 <input type="text" maxlength="200"
                     aria-label=move || format!("Description of variable {}", number())
                     value=row.description.clone()

@@ -54,6 +54,7 @@ pub fn LabelsSection(
         move_label.value().get().and_then(Result::err).or_else(|| remove_label.value().get().and_then(Result::err))
     };
     let moved = move || move_label.value().get().and_then(Result::ok);
+    let draft = label_version(&labels, PRODUCTION).is_none();
     view! {
         <section aria-labelledby="labels-title">
             <h2 id="labels-title">"Labels"</h2>
@@ -61,6 +62,9 @@ pub fn LabelsSection(
             {move || error().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
             {move || moved().map(|l| view! {
                 <p class="ok" aria-live="polite" data-testid="label-moved">{format!("{} now points to v{}.", l.name, l.version)}</p>
+            })}
+            {draft.then(|| view! {
+                <p class="empty">"No version is published yet: production points nowhere, so chat does not offer this persona."</p>
             })}
             <ul class="labels" data-testid="labels">
                 {labels.into_iter().map(|l| {
@@ -132,15 +136,47 @@ pub fn LabelsSection(
     }
 }
 
-/// Asks before a label moves, showing the diff from the version it points to now.
+/// A draft (no `production` label yet): what that means, and the way to go live.
+/// Publishing is a promote to production from nothing, confirmed in the same dialog.
+#[component]
+pub fn PublishBox(id: i64, latest_n: i64, dialog: RwSignal<Option<LabelRequest>>) -> impl IntoView {
+    // With JavaScript the dialog confirms first; without, the form moves the label.
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        dialog.set(Some(LabelRequest { label: PRODUCTION.into(), version: latest_n }));
+    };
+    view! {
+        <section class="publish-box" aria-labelledby="publish-title" data-testid="draft-notice">
+            <h2 id="publish-title">"This persona is a draft"</h2>
+            <p>
+                "End users cannot choose it in chat, and it answers no one, until you publish a version. "
+                "Publishing points production at it; every later change goes live only when you promote it."
+            </p>
+            <form class="inline" method="post" action=MoveLabel::url() on:submit=submit>
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="label" value=PRODUCTION/>
+                <input type="hidden" name="version" value=latest_n/>
+                <button type="submit">{format!("Publish v{latest_n}")}</button>
+            </form>
+        </section>
+    }
+}
+
+/// Asks before a label moves, showing the diff from the version it points to now; for a
+/// first publish (no production yet), the template that goes live.
 #[component]
 pub fn LabelDialog(
     id: i64,
+    /// The persona's name, for a publish's explanation.
+    name: String,
+    versions: Vec<VersionInfo>,
     labels: Vec<Label>,
     dialog: RwSignal<Option<LabelRequest>>,
     move_label: ServerAction<MoveLabel>,
 ) -> impl IntoView {
     let labels = StoredValue::new(labels);
+    let versions = StoredValue::new(versions);
+    let name = StoredValue::new(name);
     let diff = RwSignal::new(None::<(LabelRequest, Result<VersionDiff, AppError>)>);
     // The version the diff starts from: where the label is now, else production.
     let from_of = move |r: &LabelRequest| {
@@ -179,19 +215,32 @@ pub fn LabelDialog(
             let from = from_of(&req);
             let is_production = req.label == PRODUCTION;
             let exists = labels.with_value(|l| label_version(l, &req.label)).is_some();
-            let title = if is_production {
+            let publish = is_production && !exists;
+            let title = if publish {
+                format!("Publish v{n}?")
+            } else if is_production {
                 format!("Promote v{n} to production?")
             } else if exists {
                 format!("Move {} to v{n}?", req.label)
             } else {
                 format!("Create label {} at v{n}?", req.label)
             };
-            let explain = if is_production {
+            let explain = if publish {
+                format!(
+                    "End users can choose “{}” in chat from now on, and chat answers with v{n}. \
+                     Later versions go live only when you promote them.",
+                    name.get_value()
+                )
+            } else if is_production {
                 format!("Chat answers with v{n} from the next message. You can move production back at any time.")
             } else {
                 format!("“{}” will point to v{n}. Chat keeps using production.", req.label)
             };
-            let confirm_text = if is_production { "Promote" } else if exists { "Move label" } else { "Create label" };
+            let confirm_text =
+                if publish { "Publish" } else if is_production { "Promote" } else if exists { "Move label" } else { "Create label" };
+            let goes_live = publish
+                .then(|| versions.with_value(|vs| vs.iter().find(|v| v.version == n).map(|v| v.content.clone())))
+                .flatten();
             let label = req.label.clone();
             view! {
                 <div class="dialog-backdrop" on:click=move |_| dialog.set(None)></div>
@@ -207,12 +256,22 @@ pub fn LabelDialog(
                             <p class="muted">{format!("Changes from v{f} (now in {}) to v{n}:", if exists { req.label.as_str() } else { PRODUCTION })}</p>
                             <DialogDiff diff/>
                         }.into_any(),
-                        None => ().into_any(),
+                        None => match goes_live {
+                            Some(content) => view! {
+                                <p class="muted">{format!("What goes live (v{n}):")}</p>
+                                <pre class="template dialog-diff" data-testid="goes-live">{content}</pre>
+                            }.into_any(),
+                            None => ().into_any(),
+                        },
                     }}
                     <div class="actions">
                         <button type="button" node_ref=confirm_ref disabled=move || move_label.pending().get()
                             on:click=move |_| { move_label.dispatch(MoveLabel { id, label: label.clone(), version: n }); }>
-                            {move || if move_label.pending().get() { "Moving…" } else { confirm_text }}
+                            {move || match (move_label.pending().get(), publish) {
+                                (true, true) => "Publishing…",
+                                (true, false) => "Moving…",
+                                (false, _) => confirm_text,
+                            }}
                         </button>
                         <button type="button" class="secondary" on:click=move |_| dialog.set(None)>"Cancel"</button>
                     </div>
@@ -258,7 +317,7 @@ pub fn VersionHistory(
         <section aria-labelledby="history-title">
             <h2 id="history-title">"Version history"</h2>
             {move || rollback_error().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
-            <table class="list history">
+            <table class="list history stack-narrow">
                 <thead><tr><th>"Version"</th><th>"Note"</th><th>"Author"</th><th>"Saved"</th><th>"Checksum"</th><th></th></tr></thead>
                 <tbody>
                     {versions.into_iter().map(|v| {
@@ -315,23 +374,25 @@ fn VersionRow(
                     }).collect_view()}
                 </span>
             </td>
-            <td>
+            <td data-label="Note">
                 <details>
                     <summary>{if v.note.is_empty() { "(no note)".to_string() } else { v.note.clone() }}</summary>
                     <pre class="template">{v.content.clone()}</pre>
                     <p class="hint">{settings}</p>
                 </details>
             </td>
-            <td>{v.author.clone()}</td>
-            <td>{format_time(v.created_at)}</td>
-            <td><code title=v.checksum.clone()>{short}</code></td>
+            <td data-label="Author">{v.author.clone()}</td>
+            <td data-label="Saved">{format_time(v.created_at)}</td>
+            <td data-label="Checksum"><code title=v.checksum.clone()>{short}</code></td>
             <td class="row-actions">
                 {(n > 1).then(|| view! {
                     <A href=format!("/dashboard/personas/{id}/diff?from={}&to={n}", n - 1)>{format!("Compare with v{}", n - 1)}</A>
                     " "
                 })}
                 {(production != Some(n)).then(|| view! {
-                    <button type="button" class="secondary" on:click=promote>"Promote to production"</button>
+                    <button type="button" class="secondary" on:click=promote>
+                        {if production.is_some() { "Promote to production".to_string() } else { format!("Publish v{n}") }}
+                    </button>
                     " "
                 })}
                 {(n != latest_n).then(|| view! {
@@ -379,7 +440,7 @@ pub fn LabelHistory(moves: Vec<LabelMove>) -> impl IntoView {
                 view! { <p class="empty">"No label has moved yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="list label-moves" data-testid="label-moves">
+                    <table class="list label-moves stack-narrow" data-testid="label-moves">
                         <thead><tr><th>"When"</th><th>"Who"</th><th>"Label"</th><th>"Change"</th></tr></thead>
                         <tbody>
                             {moves.into_iter().map(|m| {
@@ -391,10 +452,10 @@ pub fn LabelHistory(moves: Vec<LabelMove>) -> impl IntoView {
                                 };
                                 view! {
                                     <tr>
-                                        <td>{format_time(m.created_at)}</td>
-                                        <td>{m.actor}</td>
-                                        <td><span class="badge">{m.label}</span></td>
-                                        <td>{change}</td>
+                                        <td data-label="When">{format_time(m.created_at)}</td>
+                                        <td data-label="Who">{m.actor}</td>
+                                        <td data-label="Label"><span class="badge">{m.label}</span></td>
+                                        <td data-label="Change">{change}</td>
                                     </tr>
                                 }
                             }).collect_view()}

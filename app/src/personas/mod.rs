@@ -8,10 +8,11 @@ mod editor;
 mod labels;
 mod preview;
 mod state;
+mod unsaved;
 
 pub use diff::PersonaDiff;
 
-use crate::components::{format_time, ErrorBox, Loading};
+use crate::components::{format_time, limit_len, ErrorBox, LimitCounter, Loading};
 use crate::error::AppError;
 use crate::types::{DeclaredVariable, PersonaKind, TemplateVariable};
 use api::{
@@ -22,6 +23,10 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use state::EditorState;
+
+/// Longest persona name, in characters (the engine's `personas::MAX_NAME_CHARS`, which a
+/// test keeps equal).
+pub const NAME_MAX: usize = 80;
 
 #[component]
 pub fn PersonaList() -> impl IntoView {
@@ -51,7 +56,7 @@ pub fn PersonaList() -> impl IntoView {
                         <p class="empty">"No personas yet. Create the first one to start chatting."</p>
                     }.into_any(),
                     Ok(list) => view! {
-                        <table class="list">
+                        <table class="list stack-narrow">
                             <thead>
                                 <tr><th>"Name"</th><th>"In production"</th><th>"Latest"</th><th>"Last saved"</th></tr>
                             </thead>
@@ -64,11 +69,14 @@ pub fn PersonaList() -> impl IntoView {
                                             {p.shared.then(|| view! { " " <span class="badge">"Shared"</span> })}
                                         </td>
                                         <td>{match p.production_version {
-                                            Some(n) => format!("v{n} in production"),
-                                            None => "—".to_string(),
+                                            Some(n) => format!("v{n} in production").into_any(),
+                                            None => view! {
+                                                <span class="badge draft" data-testid="draft">"Draft"</span>
+                                                " " <span class="muted">"not in chat until published"</span>
+                                            }.into_any(),
                                         }}</td>
-                                        <td>{format!("v{}", p.latest_version)}</td>
-                                        <td>{format_time(p.updated_at)}</td>
+                                        <td data-label="Latest">{format!("v{}", p.latest_version)}</td>
+                                        <td data-label="Last saved">{format_time(p.updated_at)}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -87,6 +95,7 @@ fn TemplateError(error: AppError) -> impl IntoView {
     let text = match &error {
         AppError::Template { line: Some(l), message } => format!("Line {l}: {message}"),
         AppError::Template { line: None, message } => message.clone(),
+        AppError::Invalid { field: Some(f), message } if f == "name" => format!("Name: {message}"),
         other => other.to_string(),
     };
     view! { <p class="error" role="alert" data-testid="template-error">{text}</p> }
@@ -122,7 +131,16 @@ pub fn NewPersona() -> impl IntoView {
     let create = ServerAction::<CreatePersona>::new();
     let draft = ServerAction::<DraftPersona>::new();
     let error = move || create.value().get().and_then(Result::err);
-    let content = RwSignal::new("You are a friendly companion talking with {{ user_id }}.".to_string());
+    const START: &str = "You are a friendly companion talking with {{ user_id }}.";
+    let name = RwSignal::new(String::new());
+    let name_too_long = move || name.with(|n| limit_len(n) > NAME_MAX);
+    let content = RwSignal::new(START.to_string());
+    // A fixed template (or name) takes the failed attempt's error off the screen.
+    clear_error_on_change(create, move || (content.get(), name.get()), |_| true);
+    unsaved::warn_before_leaving(Signal::derive(move || {
+        !create.value().with(|v| matches!(v, Some(Ok(_))))
+            && (!name.with(String::is_empty) || content.with(|c| c != START))
+    }));
     let kind = RwSignal::new(PersonaKind::Chat.as_str().to_string());
     let suggested = RwSignal::new(Vec::<DeclaredVariable>::new());
     // A finished draft replaces the template and proposes its variables.
@@ -144,7 +162,14 @@ pub fn NewPersona() -> impl IntoView {
         <h1>"New persona"</h1>
         <div class="editor-grid">
             <ActionForm action=create attr:class="editor">
-                <label>"Name" <input type="text" name="name" required maxlength="80" autofocus/></label>
+                <label>
+                    "Name"
+                    <input type="text" name="name" required autofocus aria-describedby="name-limit"
+                        aria-invalid=move || name_too_long().then_some("true")
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))/>
+                </label>
+                <LimitCounter text=name max=NAME_MAX id="name-limit" what="The name"/>
                 <KindSelect kind/>
                 <label>
                     "Template (Jinja)"
@@ -173,8 +198,9 @@ pub fn NewPersona() -> impl IntoView {
                 }}
                 <label>"Note" <input type="text" name="note" maxlength="500" placeholder="What is this version for?"/></label>
                 {move || error().map(|e| view! { <TemplateError error=e/> })}
+                <p class="hint">"A new persona is a draft: chat offers it once you publish a version."</p>
                 <div class="actions">
-                    <button type="submit" disabled=move || create.pending().get()>"Create persona"</button>
+                    <button type="submit" disabled=move || create.pending().get() || name_too_long()>"Create persona"</button>
                     <A href="/dashboard">"Cancel"</A>
                 </div>
             </ActionForm>
@@ -184,6 +210,27 @@ pub fn NewPersona() -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// Takes a failed save's error off the screen once the operator changes what it was
+/// about (`key` changes while the error is one that `about` accepts): a stale message would
+/// contradict the live preview.
+fn clear_error_on_change<S, K>(
+    action: ServerAction<S>,
+    key: impl Fn() -> K + Send + Sync + 'static,
+    about: fn(&AppError) -> bool,
+) where
+    S: server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    K: PartialEq + Send + Sync + 'static,
+{
+    Effect::new(move |prev: Option<K>| {
+        let now = key();
+        if prev.is_some_and(|p| p != now) && action.value().with_untracked(|r| matches!(r, Some(Err(e)) if about(e))) {
+            action.clear();
+        }
+        now
+    });
 }
 
 /// "Describe the persona" → a template drafted by the configured LLM.
@@ -308,6 +355,7 @@ pub fn PersonaEditor() -> impl IntoView {
         }
     });
     let state = EditorState::new();
+    unsaved::warn_before_leaving(Signal::derive(move || state.unsaved()));
     let data = Resource::new(
         move || {
             (
@@ -333,5 +381,13 @@ pub fn PersonaEditor() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn the_name_limit_is_the_engines() {
+        assert_eq!(super::NAME_MAX, crate::engine::personas::MAX_NAME_CHARS);
     }
 }

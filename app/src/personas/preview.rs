@@ -3,10 +3,10 @@
 //! Nothing is saved.
 
 use super::api::preview_persona;
-use super::state::EditorState;
+use super::state::{value_text, variables_json, EditorState, VarRow, SAMPLE_MESSAGE};
 use crate::components::Loading;
 use crate::error::AppError;
-use crate::types::{EndUserSummary, Preview};
+use crate::types::{EndUserSummary, Preview, VersionInfo};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -36,6 +36,31 @@ impl PreviewArgs {
             values: s.values_json(),
         }
     }
+
+    /// What the server rendered the page's first preview with: the saved version and the
+    /// default sample (no user, no memory, the default message, no values).
+    fn of_saved(v: &VersionInfo) -> Self {
+        let rows: Vec<VarRow> = v
+            .variables
+            .iter()
+            .map(|d| VarRow {
+                key: 0,
+                name: d.name.clone(),
+                var_type: d.var_type,
+                default: value_text(&d.default),
+                description: d.description.clone(),
+            })
+            .collect();
+        Self {
+            content: v.content.clone(),
+            kind: v.kind.as_str().to_string(),
+            variables: variables_json(&rows),
+            user_id: None,
+            memory: String::new(),
+            message: SAMPLE_MESSAGE.to_string(),
+            values: serde_json::Value::Object(Default::default()).to_string(),
+        }
+    }
 }
 
 /// Waits this long after the last keystroke before rendering.
@@ -46,13 +71,17 @@ pub fn PreviewPanel(
     persona_id: i64,
     state: EditorState,
     users: Vec<EndUserSummary>,
-    /// The server's preview of the saved version with the default sample: shown until the
-    /// operator changes something (and without JavaScript).
+    /// The server's preview of `saved` with the default sample: shown while the editor
+    /// holds exactly that (and without JavaScript).
     initial: Result<Preview, AppError>,
+    saved: Option<VersionInfo>,
 ) -> impl IntoView {
     let args = Memo::new(move |_| PreviewArgs::read(&state));
     let settled = RwSignal::new(args.get_untracked());
-    let initial_args = settled.get_untracked();
+    // Not the editor's current fields: after a save the page is rebuilt with a fresh
+    // `initial`, while the sample the operator typed (memory, message, values) stays in
+    // the state; the server's preview only fits when the editor matches what it rendered.
+    let initial_args = saved.as_ref().map(PreviewArgs::of_saved);
     let timer = StoredValue::new(None::<TimeoutHandle>);
     Effect::new(move |_| {
         let next = args.get();
@@ -80,10 +109,7 @@ pub fn PreviewPanel(
                 .await
         }
     });
-    let show_initial = {
-        let initial_args = initial_args.clone();
-        move || settled.with(|s| *s == initial_args)
-    };
+    let show_initial = move || settled.with(|s| initial_args.as_ref() == Some(s));
     let typing = move || args.with(|a| settled.with(|s| a != s));
     let hand_written = move || state.sample_user.with(String::is_empty);
     let declared = move || {

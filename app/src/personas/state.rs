@@ -88,11 +88,24 @@ pub fn variables_json(rows: &[VarRow]) -> String {
 /// The message the preview and the playground pretend the user just sent.
 pub const SAMPLE_MESSAGE: &str = "Hi! How are you?";
 
+/// What a save stores, as the fields hold it: an unsaved edit is a difference from the
+/// copy taken when the fields were loaded. (A new field of the version form belongs here
+/// too, or editing only it will not warn before leaving.)
+#[derive(Clone, Debug, PartialEq)]
+struct SavedFields {
+    content: String,
+    kind: String,
+    settings: [String; 7],
+    vars: Vec<(String, VariableType, String, String)>,
+}
+
 /// The editor's fields, all signals (`Copy`).
 #[derive(Clone, Copy)]
 pub struct EditorState {
     /// The persona and version the fields were last reset from.
     loaded: RwSignal<Option<(i64, i64)>>,
+    /// The fields as loaded from that version.
+    saved: RwSignal<Option<SavedFields>>,
     next_key: RwSignal<u64>,
     pub content: RwSignal<String>,
     pub kind: RwSignal<String>,
@@ -101,6 +114,7 @@ pub struct EditorState {
     pub temperature: RwSignal<String>,
     pub top_p: RwSignal<String>,
     pub max_tokens: RwSignal<String>,
+    pub repeat_penalty: RwSignal<String>,
     pub stop: RwSignal<String>,
     pub note: RwSignal<String>,
     pub vars: RwSignal<Vec<VarRow>>,
@@ -116,6 +130,7 @@ impl EditorState {
     pub fn new() -> Self {
         Self {
             loaded: RwSignal::new(None),
+            saved: RwSignal::new(None),
             next_key: RwSignal::new(0),
             content: RwSignal::new(String::new()),
             kind: RwSignal::new("chat".into()),
@@ -124,6 +139,7 @@ impl EditorState {
             temperature: RwSignal::new(String::new()),
             top_p: RwSignal::new(String::new()),
             max_tokens: RwSignal::new(String::new()),
+            repeat_penalty: RwSignal::new(String::new()),
             stop: RwSignal::new(String::new()),
             note: RwSignal::new(String::new()),
             vars: RwSignal::new(Vec::new()),
@@ -148,6 +164,7 @@ impl EditorState {
         self.temperature.set(s.temperature.to_string());
         self.top_p.set(s.top_p.to_string());
         self.max_tokens.set(s.max_tokens.to_string());
+        self.repeat_penalty.set(s.repeat_penalty.to_string());
         self.stop.set(s.stop.join("\n"));
         self.note.set(String::new());
         let rows = v
@@ -162,6 +179,34 @@ impl EditorState {
             })
             .collect();
         self.vars.set(rows);
+        self.saved.set(Some(untrack(|| self.fields())));
+    }
+
+    /// The fields a save stores (tracked).
+    fn fields(&self) -> SavedFields {
+        SavedFields {
+            content: self.content.get(),
+            kind: self.kind.get(),
+            settings: [
+                self.provider.get(),
+                self.model.get(),
+                self.temperature.get(),
+                self.top_p.get(),
+                self.max_tokens.get(),
+                self.stop.get(),
+                self.repeat_penalty.get(),
+            ],
+            vars: self.vars.with(|rows| {
+                rows.iter().map(|r| (r.name.clone(), r.var_type, r.default.clone(), r.description.clone())).collect()
+            }),
+        }
+    }
+
+    /// True when the fields hold an edit that is not saved (tracked). The preview's sample
+    /// and the note are not part of a version's content, so they do not count.
+    pub fn unsaved(&self) -> bool {
+        let fields = self.fields();
+        self.saved.with(|saved| saved.as_ref().is_some_and(|s| *s != fields))
     }
 
     fn take_key(&self) -> u64 {

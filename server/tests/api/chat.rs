@@ -18,9 +18,10 @@ async fn the_llm_receives_the_rendered_persona_memory_and_history(b: Backend) {
     // First contact creates the user, then the operator stores two memories.
     let (s, first) = app.chat_persona("ann", id, "hello").await;
     assert_eq!(s, StatusCode::OK, "{first}");
-    let (s, _) = app.request(reqwest::Method::PUT, "/admin/users/ann/memory/likes", Some(json!("tea"))).await;
+    let (s, _) =
+        app.request(reqwest::Method::PUT, "/admin/users/ann/memory/likes", Some(json!({"value": "tea"}))).await;
     assert_eq!(s, StatusCode::OK);
-    app.request(reqwest::Method::PUT, "/admin/users/ann/memory/name", Some(json!("Ann"))).await;
+    app.request(reqwest::Method::PUT, "/admin/users/ann/memory/name", Some(json!({"value": "Ann"}))).await;
 
     app.llm.script([Scripted::Reply("Tea it is.".into())]);
     let (s, body) = app.chat_persona("ann", id, "what do I like?").await;
@@ -83,6 +84,7 @@ on_both!(an_llm_failure_keeps_the_users_message);
 
 async fn a_429_is_retried_and_a_400_is_not(b: Backend) {
     let app = spawn_app(b).await;
+    app.login_admin().await;
     app.llm.script([Scripted::Status(429), Scripted::Reply("after backoff".into())]);
     let (s, body) = app.chat("cy", "hi").await;
     assert_eq!(s, StatusCode::OK, "{body}");
@@ -105,14 +107,7 @@ async fn bad_chat_input_is_refused_and_stores_nothing(b: Backend) {
     let long = "x".repeat(app::engine::chat::MAX_MESSAGE_CHARS + 1);
     let (s, _) = app.chat("dee", &long).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, body) = crate::helpers::request_with(
-        &crate::helpers::new_client(),
-        &app.base,
-        reqwest::Method::POST,
-        "/chat",
-        Some(json!({"message": "no user"})),
-    )
-    .await;
+    let (s, body) = app.post("/chat", json!({"message": "no user"})).await;
     assert!(s.is_client_error());
     assert_eq!(body["error"]["code"], "invalid");
     let (s, body) = app.chat_persona("dee", 999_999, "hi").await;

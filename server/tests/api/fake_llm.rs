@@ -16,12 +16,18 @@ pub enum Scripted {
     Reply(String),
     /// This HTTP status with an error body.
     Status(u16),
+    /// 200 with this content, after waiting this long.
+    Delayed(std::time::Duration, String),
 }
 
 #[derive(Default)]
 struct Inner {
     script: VecDeque<Scripted>,
     requests: Vec<Value>,
+    /// Every answer waits this long first (default: none).
+    delay: std::time::Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -53,6 +59,16 @@ impl FakeLlm {
         self.inner.lock().unwrap().requests.clone()
     }
 
+    /// Every later answer (scripted or echo) waits `delay` first.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().delay = delay;
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.lock().unwrap().max_in_flight
+    }
+
     pub fn calls(&self) -> usize {
         self.inner.lock().unwrap().requests.len()
     }
@@ -64,11 +80,22 @@ impl FakeLlm {
 }
 
 async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -> Response {
-    let answer = {
+    let (answer, delay) = {
         let mut g = inner.lock().unwrap();
         g.requests.push(body.clone());
-        g.script.pop_front()
+        g.in_flight += 1;
+        g.max_in_flight = g.max_in_flight.max(g.in_flight);
+        (g.script.pop_front(), g.delay)
     };
+    let answer = match answer {
+        Some(Scripted::Delayed(wait, content)) => {
+            tokio::time::sleep(wait).await;
+            Some(Scripted::Reply(content))
+        }
+        other => other,
+    };
+    tokio::time::sleep(delay).await;
+    inner.lock().unwrap().in_flight -= 1;
     let last_user = body["messages"]
         .as_array()
         .and_then(|m| m.last())
@@ -84,6 +111,7 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
             "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49}
         }))
         .into_response(),
+        Scripted::Delayed(..) => unreachable!("waited for above"),
         Scripted::Status(code) => (
             http::StatusCode::from_u16(code).unwrap(),
             Json(json!({"error": {"message": "scripted failure", "type": "server_error"}})),

@@ -128,10 +128,11 @@ impl TestApp {
         client
     }
 
-    /// One end-user turn through `POST /chat`.
+    /// One turn through `POST /chat`, on behalf of `user_id`, as this app's client (the
+    /// logged-in operator: `POST /chat` needs an operator session).
     pub async fn chat(&self, user_id: &str, message: &str) -> (StatusCode, Value) {
         request_with(
-            &new_client(),
+            &self.client,
             &self.base,
             Method::POST,
             "/chat",
@@ -142,7 +143,7 @@ impl TestApp {
 
     pub async fn chat_persona(&self, user_id: &str, persona_id: i64, message: &str) -> (StatusCode, Value) {
         request_with(
-            &new_client(),
+            &self.client,
             &self.base,
             Method::POST,
             "/chat",

@@ -13,3 +13,4 @@ mod embedded_model;
 mod monitor;
 mod persona_depth;
 mod personas;
+mod turns;

@@ -20,7 +20,7 @@ async fn halt_stops_the_llm_and_resume_restarts_it(b: Backend) {
     assert_eq!(st["halted_by"], app.admin_email, "the logged-in operator is recorded");
 
     let (s, body) = app.chat("fay", "hello? anyone?").await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::LOCKED, "423 while halted, as the original API answered");
     assert_eq!(body["status"], "paused");
     assert_eq!(body["reply"], PAUSE_NOTICE);
     assert_eq!(app.llm.calls(), 1, "no LLM call while halted");
@@ -36,10 +36,18 @@ async fn halt_stops_the_llm_and_resume_restarts_it(b: Backend) {
     let (s, st) = app.post("/admin/interventions/fay/resume?operator=someone", json!({})).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(st["halted"], false);
+    // Resuming answers the message sent while halted (see turns.rs), then chat goes on.
+    for _ in 0..200 {
+        if app.llm.calls() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.llm.calls(), 2, "resume answered the waiting message");
     let (s, body) = app.chat("fay", "back?").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["status"], "replied");
-    assert_eq!(app.llm.calls(), 2);
+    assert_eq!(app.llm.calls(), 3);
     // The pause notice is not sent to the LLM; the message sent while halted is.
     let contents: Vec<String> = app
         .llm
@@ -85,7 +93,7 @@ async fn workspaces_are_isolated(b: Backend) {
     app.login_admin().await;
     let id = app.create_persona("Secret", "You are secret.").await;
     app.chat("hal", "hi").await;
-    app.request(Method::PUT, "/admin/users/hal/memory/k", Some(json!("v"))).await;
+    app.request(Method::PUT, "/admin/users/hal/memory/k", Some(json!({"value": "v"}))).await;
 
     let other = app.second_operator("second@example.com", "another-password").await;
 
@@ -105,7 +113,7 @@ async fn workspaces_are_isolated(b: Backend) {
         (Method::POST, "/admin/interventions/hal/halt".to_string(), Some(json!({"reason": "x"}))),
         (Method::POST, "/admin/interventions/hal/resume".to_string(), Some(json!({}))),
         (Method::POST, "/admin/interventions/hal/inject".to_string(), Some(json!({"message": "x"}))),
-        (Method::PUT, "/admin/users/hal/memory/k".to_string(), Some(json!("stolen"))),
+        (Method::PUT, "/admin/users/hal/memory/k".to_string(), Some(json!({"value": "stolen"}))),
     ] {
         let (s, body) = request_with(&other, &app.base, m.clone(), &path, body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{m} {path}: {body}");
@@ -143,11 +151,11 @@ async fn memory_can_be_set_and_deleted(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;
     app.chat("jo", "hi").await;
-    let (s, e) = app.request(Method::PUT, "/admin/users/jo/memory/pets", Some(json!(["cat", "dog"]))).await;
+    let (s, e) = app.request(Method::PUT, "/admin/users/jo/memory/pets", Some(json!({"value": ["cat", "dog"]}))).await;
     assert_eq!(s, StatusCode::OK, "{e}");
     let (_, conv) = app.get("/admin/users/jo").await;
     assert_eq!(conv["memory"], json!([{"key": "pets", "value": ["cat", "dog"]}]));
-    let (s, body) = app.request(Method::PUT, "/admin/users/jo/memory/bad%20key", Some(json!(1))).await;
+    let (s, body) = app.request(Method::PUT, "/admin/users/jo/memory/bad%20key", Some(json!({"value": 1}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (s, _) = app.request(Method::DELETE, "/admin/users/jo/memory/pets", None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);

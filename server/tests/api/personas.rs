@@ -8,12 +8,26 @@ async fn versions_are_numbered_and_rollback_makes_a_new_one(b: Backend) {
     app.login_admin().await;
     let id = app.create_persona("Bob", "You are Bob, v1.").await;
 
-    // Posting the same name again writes version 2.
+    // Posting the same name again is refused (create creates); the original's update
+    // route writes version 2 and publishes it.
     let (s, body) =
         app.post("/admin/templates", json!({"name": "Bob", "content": "You are Bob, v2.", "created_by": "x"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["id"], id);
+    let (s, body) = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/admin/templates/{id}"),
+            Some(json!({"content": "You are Bob, v2.", "updated_by": "x", "change_description": "second"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
-    assert_eq!(body["version"], 2);
-    assert_eq!(body["unchanged"], false);
+    assert_eq!(body["template_id"], id);
+    assert_eq!(body["new_version"], 2);
+    assert_eq!(body["version"]["note"], "second");
+    let (_, labels) = app.get(&format!("/admin/templates/{id}/labels")).await;
+    assert_eq!(labels[0]["name"], "production");
+    assert_eq!(labels[0]["version"], 2, "the original's update publishes what it saves: {labels}");
     let (s, v3) = app
         .post(&format!("/admin/templates/{id}/versions"), json!({"content": "You are Bob, v3.", "note": "third"}))
         .await;
@@ -94,10 +108,12 @@ async fn saving_identical_content_creates_no_version(b: Backend) {
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["unchanged"], true);
     assert_eq!(body["version"]["version"], 1);
-    let (s, body) =
-        app.post("/admin/templates", json!({"name": "Same", "content": "You are the same.", "created_by": "x"})).await;
-    assert_eq!(s, StatusCode::OK);
+    let (s, body) = app
+        .request(reqwest::Method::PUT, &format!("/admin/templates/{id}"), Some(json!({"content": "You are the same."})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["unchanged"], true);
+    assert_eq!(body["new_version"], 1);
     // Rolling back to the content the latest version already has writes nothing either.
     app.post(&format!("/admin/templates/{id}/versions"), json!({"content": "You changed."})).await;
     let (s, body) = app.post(&format!("/admin/templates/{id}/rollback/2"), json!({})).await;

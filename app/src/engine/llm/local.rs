@@ -11,7 +11,7 @@
 //! levels: model loading logs a lot at INFO) instead of stderr; filter it with e.g.
 //! `RUST_LOG=info,llama-cpp-2=warn,llama_cpp_2=warn`.
 
-use super::{Completion, CompletionRequest, LlmError};
+use super::{Completion, CompletionRequest, FinishReason, LlmError};
 use crate::types::ChatMessage;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -35,6 +35,12 @@ const MODEL_NAME: &str = "SmolLM2-135M-Instruct";
 /// Where `make model` (`scripts/fetch-model.sh`) puts the model, relative to the workspace root.
 const DEFAULT_MODEL_PATH: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
+/// How many of the latest tokens (prompt and reply so far) the repetition penalty looks at:
+/// enough to hold the previous reply (up to a `max_tokens` of 160) and the user's message, so
+/// a word-for-word copy of the previous reply is penalised, while the start of a long history
+/// (and the system prompt, once the chat is a few turns long) is not.
+const PENALTY_LAST_N: i32 = 256;
+
 /// Settings for the embedded model.
 #[derive(Clone, Debug)]
 pub struct LocalConfig {
@@ -46,12 +52,15 @@ pub struct LocalConfig {
     /// Context window in tokens: prompt plus generated tokens must fit in it (default 2048;
     /// 0 means the size the model was trained with).
     pub context_size: u32,
+    /// Seed for sampling (`temperature > 0`); None (default) = a fresh one per request. With
+    /// a seed, the same request gets the same reply: for tests and benchmarks.
+    pub seed: Option<u32>,
 }
 
 impl LocalConfig {
     /// The default settings (1 thread, 2048-token context) for the model at `model_path`.
     pub fn new(model_path: impl Into<PathBuf>) -> Self {
-        Self { model_path: model_path.into(), threads: 1, context_size: 2048 }
+        Self { model_path: model_path.into(), threads: 1, context_size: 2048, seed: None }
     }
 }
 
@@ -257,7 +266,7 @@ fn serve(config: &LocalConfig, loaded: &Loaded, first: Job, rx: &mpsc::Receiver<
                     }
                 },
             };
-            Some(run_job(loaded, ctx, job))
+            Some(run_job(config, loaded, ctx, job))
         }));
         ctx = match outcome {
             Ok(kept) => kept,
@@ -272,11 +281,11 @@ fn serve(config: &LocalConfig, loaded: &Loaded, first: Job, rx: &mpsc::Receiver<
 }
 
 /// Runs one job with `ctx` and gives the context back for the next job.
-fn run_job<'m>(loaded: &'m Loaded, mut ctx: LlamaContext<'m>, job: Job) -> LlamaContext<'m> {
+fn run_job<'m>(config: &LocalConfig, loaded: &'m Loaded, mut ctx: LlamaContext<'m>, job: Job) -> LlamaContext<'m> {
     match job {
         Job::WarmUp(tx) => drop(tx.send(Ok(()))),
         Job::Complete(req, tx) => {
-            let result = complete_blocking(loaded, &mut ctx, &req, &tx);
+            let result = complete_blocking(config, loaded, &mut ctx, &req, &tx);
             if let Err(err) = &result {
                 tracing::warn!(error = %err, "local completion failed");
             }
@@ -287,6 +296,7 @@ fn run_job<'m>(loaded: &'m Loaded, mut ctx: LlamaContext<'m>, job: Job) -> Llama
 }
 
 fn complete_blocking(
+    config: &LocalConfig,
     loaded: &Loaded,
     ctx: &mut LlamaContext<'_>,
     req: &CompletionRequest,
@@ -322,10 +332,17 @@ fn complete_blocking(
     }
     let prompt_done = Instant::now();
 
-    let mut sampler = sampler(req);
+    let seed = config.seed.map_or_else(seed, |s| s.min(u32::MAX - 1));
+    let mut sampler = sampler(req, seed, vocab.n_tokens());
+    // The repetition penalty sees the conversation so far, not only the reply: a copy of the
+    // previous reply (in the prompt as history) is penalised too. Control tokens
+    // (<|im_start|>, <|im_end|>) are left out: penalising <|im_end|> would keep the model from
+    // ending its turn. `sample` accepts each generated token itself.
+    sampler.accept_many(tokens.iter().filter(|&&t| !vocab.is_control(t) && !vocab.is_eog(t)));
     let stops: Vec<&[u8]> = req.stop.iter().map(String::as_bytes).filter(|s| !s.is_empty()).collect();
     let mut text: Vec<u8> = Vec::new();
     let mut generated = 0usize;
+    let mut finish_reason = FinishReason::Stop;
     while generated < max_tokens {
         if reply.is_closed() {
             tracing::debug!(generated, "caller went away; generation stopped");
@@ -345,6 +362,7 @@ fn complete_blocking(
             break;
         }
         if generated == max_tokens {
+            finish_reason = FinishReason::Length;
             break;
         }
         batch.clear();
@@ -356,6 +374,7 @@ fn complete_blocking(
     tracing::debug!(
         prompt_tokens,
         completion_tokens = generated,
+        ?finish_reason,
         prompt_ms = (prompt_done - started).as_millis() as u64,
         gen_ms,
         "local completion"
@@ -365,6 +384,7 @@ fn complete_blocking(
         prompt_tokens: u32::try_from(prompt_tokens).unwrap_or(u32::MAX),
         completion_tokens: u32::try_from(generated).unwrap_or(u32::MAX),
         model: MODEL_NAME.to_owned(),
+        finish_reason,
     })
 }
 
@@ -425,17 +445,23 @@ fn format_prompt(loaded: &Loaded, messages: &[&ChatMessage]) -> Result<String, L
         .map_err(|e| LlmError::Protocol(format!("chat template: {e}")))
 }
 
-/// `temperature <= 0`: greedy. Otherwise temperature, then top-p (when `0 < top_p < 1`), then a
-/// random draw with a fresh seed.
-fn sampler(req: &CompletionRequest) -> LlamaSampler {
+/// First the repetition penalty over the last [`PENALTY_LAST_N`] tokens (when
+/// `repeat_penalty > 1`). Then `temperature <= 0`: greedy; otherwise temperature, then top-p
+/// (when `0 < top_p < 1`), then a random draw seeded with `seed`.
+fn sampler(req: &CompletionRequest, seed: u32, n_vocab: i32) -> LlamaSampler {
+    let mut chain = Vec::new();
+    if req.repeat_penalty > 1.0 {
+        chain.push(LlamaSampler::penalties(n_vocab, PENALTY_LAST_N, req.repeat_penalty, 0.0, 0.0));
+    }
     if req.temperature <= 0.0 || req.temperature.is_nan() {
-        return LlamaSampler::greedy();
+        chain.push(LlamaSampler::greedy());
+    } else {
+        chain.push(LlamaSampler::temp(req.temperature));
+        if req.top_p > 0.0 && req.top_p < 1.0 {
+            chain.push(LlamaSampler::top_p(req.top_p, 1));
+        }
+        chain.push(LlamaSampler::dist(seed));
     }
-    let mut chain = vec![LlamaSampler::temp(req.temperature)];
-    if req.top_p > 0.0 && req.top_p < 1.0 {
-        chain.push(LlamaSampler::top_p(req.top_p, 1));
-    }
-    chain.push(LlamaSampler::dist(seed()));
     LlamaSampler::chain_simple(chain)
 }
 
@@ -618,11 +644,30 @@ mod tests {
         assert!(matches!(llm.complete(req).await, Err(LlmError::Protocol(_))));
     }
 
+    #[tokio::test]
+    async fn finish_reason_and_a_fixed_seed() {
+        let Some(path) = test_model() else { return };
+        let llm = LocalLlm::spawn(LocalConfig { seed: Some(7), ..LocalConfig::new(&path) });
+        let mut req = CompletionRequest::new(vec![msg("user", "Tell me a long story about a dragon.")]);
+        req.max_tokens = 8;
+        let cut = llm.complete(req.clone()).await.unwrap();
+        assert_eq!((cut.finish_reason, cut.completion_tokens), (FinishReason::Length, 8), "{cut:?}");
+        assert!(cut.finish_reason.is_truncated());
+        req.max_tokens = 64;
+        let first = llm.complete(req.clone()).await.unwrap();
+        assert_eq!(llm.complete(req.clone()).await.unwrap(), first, "same seed, same reply");
+        req.messages = vec![msg("system", "Reply with one word."), msg("user", "Say yes.")];
+        let done = llm.complete(req).await.unwrap();
+        assert_eq!(done.finish_reason, FinishReason::Stop, "{done:?}");
+        assert!(done.completion_tokens < 64, "{done:?}");
+    }
+
     #[test]
     fn default_config() {
         let config = LocalConfig::default();
         assert_eq!(config.threads, 1);
         assert_eq!(config.context_size, 2048);
+        assert_eq!(config.seed, None);
         assert_eq!(config.model_path, Path::new(DEFAULT_MODEL_PATH));
     }
 }

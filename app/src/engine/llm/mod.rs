@@ -21,13 +21,17 @@ pub struct CompletionRequest {
     pub top_p: f32,
     /// Generation stops before any of these strings.
     pub stop: Vec<String>,
+    /// 1.0 = off; above 1.0, tokens already in the recent conversation are made less likely
+    /// (see [`crate::types::ModelSettings::repeat_penalty`]).
+    pub repeat_penalty: f32,
     /// Model to ask for; None = the provider's configured model (the embedded provider
     /// has one model and ignores this).
     pub model: Option<String>,
 }
 
 impl CompletionRequest {
-    /// A request with the default sampling settings (max 256 tokens, temperature 0.7, top_p 0.9).
+    /// A request with the default sampling settings (see [`crate::types::ModelSettings`]'s
+    /// `Default`: max 160 tokens, temperature 0.7, top_p 0.9, repeat penalty 1.15).
     pub fn new(messages: Vec<ChatMessage>) -> Self {
         Self::with_settings(messages, &crate::types::ModelSettings::default())
     }
@@ -40,6 +44,7 @@ impl CompletionRequest {
             temperature: s.temperature,
             top_p: s.top_p,
             stop: s.stop.clone(),
+            repeat_penalty: s.repeat_penalty,
             model: Some(s.model.trim().to_string()).filter(|m| !m.is_empty()),
         }
     }
@@ -56,6 +61,26 @@ pub struct Completion {
     pub completion_tokens: u32,
     /// The model that answered, as the provider names it.
     pub model: String,
+    /// Why generation ended: [`FinishReason::Length`] when the reply was cut at `max_tokens`.
+    pub finish_reason: FinishReason,
+}
+
+/// Why a completion ended (OpenAI's `finish_reason`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FinishReason {
+    /// The model ended its reply, or a stop string was reached (OpenAI `stop`). Also any
+    /// reason other than `length` an OpenAI-compatible provider gives, or none.
+    #[default]
+    Stop,
+    /// Cut at `max_tokens` (OpenAI `length`): the reply is probably unfinished.
+    Length,
+}
+
+impl FinishReason {
+    /// Whether the reply was cut at the length limit (what `Message::truncated` stores).
+    pub fn is_truncated(self) -> bool {
+        self == FinishReason::Length
+    }
 }
 
 /// Why a completion failed. The message is for the log and the request log row,

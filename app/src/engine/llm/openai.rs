@@ -4,7 +4,7 @@
 //! Retries with exponential backoff (250 ms, 500 ms, 1 s, … capped at 4 s) on connect
 //! errors, timeouts while connecting, HTTP 429 and 5xx; never on other 4xx.
 
-use super::{Completion, CompletionRequest, LlmError};
+use super::{Completion, CompletionRequest, FinishReason, LlmError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::time::Duration;
@@ -40,6 +40,8 @@ struct ChatResponse {
 #[derive(Deserialize)]
 struct Choice {
     message: ChoiceMessage,
+    /// `stop`, `length`, `content_filter`, `tool_calls`, or null (some servers).
+    finish_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,10 +116,9 @@ impl OpenAiClient {
                 LlmError::Protocol(e.to_string())
             }
         })?;
-        let content = parsed
-            .choices
-            .into_iter()
-            .next()
+        let choice = parsed.choices.into_iter().next();
+        let finish_reason = finish_reason(choice.as_ref().and_then(|c| c.finish_reason.as_deref()));
+        let content = choice
             .and_then(|c| c.message.content)
             .ok_or_else(|| LlmError::Protocol("no choices[0].message.content in the response".into()))?;
         let usage = parsed.usage.unwrap_or(Usage { prompt_tokens: None, completion_tokens: None });
@@ -126,6 +127,7 @@ impl OpenAiClient {
             prompt_tokens: usage.prompt_tokens.unwrap_or(0),
             completion_tokens: usage.completion_tokens.unwrap_or(0),
             model: parsed.model.unwrap_or_else(|| self.config.model.clone()),
+            finish_reason,
         })
     }
 
@@ -137,6 +139,15 @@ impl OpenAiClient {
         } else {
             LlmError::Protocol(e.to_string())
         }
+    }
+}
+
+/// `length` means the reply was cut at `max_tokens`; anything else (or nothing) counts as a
+/// finished reply.
+fn finish_reason(reason: Option<&str>) -> FinishReason {
+    match reason {
+        Some("length") => FinishReason::Length,
+        _ => FinishReason::Stop,
     }
 }
 
@@ -162,5 +173,17 @@ mod tests {
         assert!(!retryable(&LlmError::Status { status: 400, body: String::new() }));
         assert!(!retryable(&LlmError::Timeout(Duration::from_secs(1))));
         assert!(!retryable(&LlmError::Protocol("x".into())));
+    }
+
+    #[test]
+    fn only_length_is_a_cut_reply() {
+        assert_eq!(finish_reason(Some("length")), FinishReason::Length);
+        assert_eq!(finish_reason(Some("stop")), FinishReason::Stop);
+        assert_eq!(finish_reason(Some("content_filter")), FinishReason::Stop);
+        assert_eq!(finish_reason(None), FinishReason::Stop);
+        let parsed: ChatResponse =
+            serde_json::from_str(r#"{"choices":[{"message":{"content":"Hi"},"finish_reason":"length"}],"usage":null}"#)
+                .unwrap();
+        assert_eq!(parsed.choices[0].finish_reason.as_deref(), Some("length"));
     }
 }
