@@ -219,6 +219,17 @@ async fn session_of(db: &Db, workspace_id: i64, user_id: &str, session_id: i64) 
     .fetch_optional(&db.pool)
     .await?
     .ok_or_else(|| AppError::not_found("chat session"))?;
+    Ok(session_ref(&row, workspace_id, user_id, session_id)?)
+}
+
+/// A [`SessionRef`] from a row with the session's `end_user_id`, `template_id` and the
+/// persona's `name`.
+fn session_ref(
+    row: &sqlx::any::AnyRow,
+    workspace_id: i64,
+    user_id: &str,
+    session_id: i64,
+) -> Result<SessionRef, sqlx::Error> {
     Ok(SessionRef {
         workspace_id,
         user_id: user_id.to_string(),
@@ -493,15 +504,7 @@ pub async fn answer_after_resume(state: &AppState, workspace_id: i64, user_id: &
             continue;
         }
         set_turn_status(&state.db, last_user, PENDING).await?;
-        let at = SessionRef {
-            workspace_id,
-            user_id: user_id.to_string(),
-            end_user_id: r.try_get("end_user_id")?,
-            session_id,
-            persona_id: r.try_get("template_id")?,
-            persona_name: r.try_get("name")?,
-        };
-        spawn_turn(state, at, last_user);
+        spawn_turn(state, session_ref(&r, workspace_id, user_id, session_id)?, last_user);
         started += 1;
     }
     Ok(started)
@@ -528,14 +531,8 @@ pub async fn resume_pending(state: &AppState) -> AppResult<usize> {
     .await?;
     let count = rows.len();
     for r in rows {
-        let at = SessionRef {
-            workspace_id: r.try_get("workspace_id")?,
-            user_id: r.try_get("external_id")?,
-            end_user_id: r.try_get("end_user_id")?,
-            session_id: r.try_get("session_id")?,
-            persona_id: r.try_get("template_id")?,
-            persona_name: r.try_get("name")?,
-        };
+        let user_id: String = r.try_get("external_id")?;
+        let at = session_ref(&r, r.try_get("workspace_id")?, &user_id, r.try_get("session_id")?)?;
         spawn_turn(state, at, r.try_get("last_pending")?);
     }
     if count > 0 {
