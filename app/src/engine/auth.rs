@@ -6,7 +6,10 @@ use crate::error::{AppError, AppResult};
 use crate::types::OperatorInfo;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use sqlx::Row;
+use super::store::accounts;
+
+/// Session key holding the logged-in operator's account id.
+pub const OPERATOR_KEY: &str = "operator_id";
 
 /// A syntactically valid, lower-cased email address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,45 +73,24 @@ const DUMMY_HASH: &str =
 /// password or a deactivated account (the same answer, so emails cannot be probed).
 pub async fn verify_login(db: &Db, email: &str, password: &str) -> AppResult<OperatorInfo> {
     let email = Email::parse(email).map_err(|_| AppError::BadCredentials)?;
-    let row = sqlx::query("SELECT id, password_hash, is_active FROM accounts WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some(row) = row else {
+    let Some(account) = accounts::credentials(db, email.as_str()).await? else {
         verify_password(password, DUMMY_HASH).await;
         return Err(AppError::BadCredentials);
     };
-    let hash: String = row.try_get("password_hash")?;
-    let active: i64 = row.try_get("is_active")?;
-    if !verify_password(password, &hash).await || active == 0 {
+    if !verify_password(password, &account.password_hash).await || account.is_active == 0 {
         return Err(AppError::BadCredentials);
     }
-    operator_by_id(db, row.try_get("id")?).await?.ok_or(AppError::BadCredentials)
+    operator_by_id(db, account.id).await?.ok_or(AppError::BadCredentials)
 }
 
 /// The active operator with this id, with their workspace.
 pub async fn operator_by_id(db: &Db, id: i64) -> AppResult<Option<OperatorInfo>> {
-    let row = sqlx::query(
-        "SELECT a.id, a.email, a.workspace_id, w.name AS workspace_name FROM accounts a \
-         JOIN workspaces w ON w.id = a.workspace_id WHERE a.id = $1 AND a.is_active = 1",
-    )
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(match row {
-        Some(r) => Some(OperatorInfo {
-            id: r.try_get("id")?,
-            email: r.try_get("email")?,
-            workspace_id: r.try_get("workspace_id")?,
-            workspace_name: r.try_get("workspace_name")?,
-        }),
-        None => None,
-    })
+    accounts::operator(db, id).await
 }
 
 /// The operator logged in on this session. Errors: `Unauthorized`.
 pub async fn current_operator(db: &Db, session: &tower_sessions::Session) -> AppResult<OperatorInfo> {
-    let id: Option<i64> = session.get(super::web::OPERATOR_KEY).await.map_err(|e| internal("session load", e))?;
+    let id: Option<i64> = session.get(OPERATOR_KEY).await.map_err(|e| internal("session load", e))?;
     match id {
         Some(id) => operator_by_id(db, id).await?.ok_or(AppError::Unauthorized),
         None => Err(AppError::Unauthorized),
@@ -120,7 +102,7 @@ pub async fn current_operator(db: &Db, session: &tower_sessions::Session) -> App
 pub async fn login(db: &Db, session: &tower_sessions::Session, email: &str, password: &str) -> AppResult<OperatorInfo> {
     let op = verify_login(db, email, password).await?;
     session.cycle_id().await.map_err(|e| internal("session cycle", e))?;
-    session.insert(super::web::OPERATOR_KEY, op.id).await.map_err(|e| internal("session insert", e))?;
+    session.insert(OPERATOR_KEY, op.id).await.map_err(|e| internal("session insert", e))?;
     Ok(op)
 }
 
@@ -141,25 +123,8 @@ pub async fn create_operator(db: &Db, email: &str, password: &str, is_super: boo
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
     let slug = workspace_slug(email.as_str());
-    let ws_id: i64 =
-        sqlx::query_scalar("INSERT INTO workspaces (name, slug, created_at) VALUES ($1, $2, $3) RETURNING id")
-            .bind(email.as_str())
-            .bind(&slug)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (workspace_id, email, password_hash, is_super, is_active, created_at) \
-         VALUES ($1, $2, $3, $4, 1, $5) RETURNING id",
-    )
-    .bind(ws_id)
-    .bind(email.as_str())
-    .bind(&hash)
-    .bind(is_super as i64)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| {
+    let ws_id = accounts::insert_workspace(&mut tx, email.as_str(), &slug, now).await?;
+    let id = accounts::insert_account(&mut tx, ws_id, email.as_str(), &hash, is_super, now).await.map_err(|e| {
         if is_unique_violation(&e) {
             AppError::Conflict { message: format!("an operator with email {} exists already", email.as_str()) }
         } else {
@@ -171,7 +136,7 @@ pub async fn create_operator(db: &Db, email: &str, password: &str, is_super: boo
     Ok(OperatorInfo {
         id,
         email: email.as_str().to_string(),
-        workspace_id: ws_id,
+        workspace_id: ws_id.get(),
         workspace_name: email.as_str().to_string(),
     })
 }
@@ -191,7 +156,7 @@ fn workspace_slug(email: &str) -> String {
 
 /// Number of operator accounts.
 pub async fn operator_count(db: &Db) -> AppResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&db.pool).await?)
+    accounts::count(db).await
 }
 
 /// On first start (no operator yet) creates `admin@promptdev.local` with a random

@@ -2,8 +2,13 @@
 //! (a test message through the LLM with chosen versions, written to no conversation) and
 //! AI-assisted drafting of a new template.
 
-use super::chat::{self, RequestLog, TurnInput};
-use super::{personas, AppState};
+use super::chat;
+use super::ids::{EndUserId, PersonaId, WorkspaceId};
+use super::llm;
+use super::prompt::{build_messages, TurnInput};
+use super::store::llm_requests::{self, RequestLog};
+use super::store::{messages, sessions};
+use super::{memory, personas, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::{
     ChatMessage, DeclaredVariable, ModelSettings, PersonaDraft, PlaygroundResult, Preview, PreviewRequest,
@@ -39,14 +44,18 @@ async fn user_sample(
     user_id: &str,
     persona_id: Option<i64>,
 ) -> AppResult<(Map<String, Value>, History)> {
-    let end_user_id = chat::find_end_user(&state.db, workspace_id, user_id).await?;
-    let memory = chat::memory_map(&state.db, workspace_id, end_user_id).await?;
+    let ws = WorkspaceId(workspace_id);
+    let end_user = EndUserId(chat::find_end_user(&state.db, workspace_id, user_id).await?);
+    let memory = memory::memory_map(&state.db, ws, end_user).await?;
     let session = match persona_id {
-        Some(pid) => chat::latest_session(&state.db, workspace_id, end_user_id, pid).await?,
+        Some(pid) => sessions::latest(&state.db.pool, ws, end_user, PersonaId(pid)).await?,
         None => None,
     };
     let history = match session {
-        Some(sid) => chat::history_window(&state.db, workspace_id, sid, i64::MAX, state.config.history_window).await?,
+        Some(sid) => {
+            let newest = super::ids::MessageId(i64::MAX);
+            messages::history_window(&state.db, ws, sid, newest, state.config.history_window).await?
+        }
         None => Vec::new(),
     };
     Ok((memory, history))
@@ -66,7 +75,7 @@ pub async fn preview(state: &AppState, workspace_id: i64, req: &PreviewRequest) 
     let message = if req.message.trim().is_empty() { DEFAULT_SAMPLE_MESSAGE } else { req.message.as_str() };
     let user_id = req.user_id.clone().unwrap_or_else(|| "sample-user".into());
     let input = TurnInput { user_id: &user_id, current_message: message, history: &history, memory: &memory };
-    let messages = chat::build_messages(req.kind, &req.content, &req.variables, &req.values, &input)?;
+    let messages = build_messages(req.kind, &req.content, &req.variables, &req.values, &input)?;
     Ok(Preview { messages, variables: personas::variables_for(&req.content, &req.variables) })
 }
 
@@ -101,9 +110,9 @@ pub async fn run(
         async move {
             let input = TurnInput { user_id: sample_user, current_message: message, history, memory };
             let mut log = RequestLog {
-                template_id: Some(template_id),
+                template_id: Some(PersonaId(template_id)),
                 template_version: Some(v.version),
-                ..RequestLog::new(state, workspace_id, "playground", &v.settings)
+                ..RequestLog::new(&state.llm, WorkspaceId(workspace_id), "playground", &v.settings)
             };
             let mut result = PlaygroundResult {
                 version: v.version,
@@ -116,18 +125,18 @@ pub async fn run(
                 model: log.model.clone(),
                 messages: Vec::new(),
             };
-            let messages = match chat::build_messages(v.kind, &v.content, &v.variables, &Map::new(), &input) {
+            let messages = match build_messages(v.kind, &v.content, &v.variables, &Map::new(), &input) {
                 Ok(m) => m,
                 Err(e) => {
                     result.error = Some(e.to_string());
                     log.status = "render_error";
                     log.error = result.error.clone();
-                    chat::log_request(state, log).await?;
+                    llm_requests::insert(&state.db, &log).await?;
                     return Ok::<_, AppError>(result);
                 }
             };
             let started = Instant::now();
-            let (completion, provider, model) = chat::complete(state, &v.settings, messages.clone()).await;
+            let (completion, provider, model) = llm::complete(&state.llm, &v.settings, messages.clone()).await;
             result.latency_ms = started.elapsed().as_millis() as i64;
             result.messages = messages;
             (result.provider, result.model) = (provider, model);
@@ -154,7 +163,7 @@ pub async fn run(
                 error: result.error.clone(),
                 ..log
             };
-            chat::log_request(state, log).await?;
+            llm_requests::insert(&state.db, &log).await?;
             Ok(result)
         }
     });
@@ -202,13 +211,13 @@ pub async fn draft(state: &AppState, workspace_id: i64, description: &str) -> Ap
     ];
     let settings = ModelSettings { max_tokens: 512, ..ModelSettings::default() };
     let started = Instant::now();
-    let (result, provider, model) = chat::complete(state, &settings, messages.clone()).await;
+    let (result, provider, model) = llm::complete(&state.llm, &settings, messages.clone()).await;
     let mut log = RequestLog {
         provider,
         model,
         messages: &messages,
         latency_ms: started.elapsed().as_millis() as i64,
-        ..RequestLog::new(state, workspace_id, "draft", &settings)
+        ..RequestLog::new(&state.llm, WorkspaceId(workspace_id), "draft", &settings)
     };
     let completion = match result {
         Ok(c) if !c.content.trim().is_empty() => c,
@@ -217,14 +226,14 @@ pub async fn draft(state: &AppState, workspace_id: i64, description: &str) -> Ap
             tracing::warn!(error = %err, "drafting failed");
             log.status = "error";
             log.error = Some(err);
-            chat::log_request(state, log).await?;
+            llm_requests::insert(&state.db, &log).await?;
             return Err(AppError::LlmFailed);
         }
     };
     log.response = Some(&completion.content);
     log.prompt_tokens = Some(completion.prompt_tokens);
     log.completion_tokens = Some(completion.completion_tokens);
-    chat::log_request(state, log).await?;
+    llm_requests::insert(&state.db, &log).await?;
     let content = extract_template(&completion.content);
     let (error, suggested_variables) = match super::render::variables(&content) {
         Ok(vars) => (

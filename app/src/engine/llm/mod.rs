@@ -156,3 +156,25 @@ impl LlmProvider {
         }
     }
 }
+
+/// Calls `llm` with a version's settings (after checking the version's provider is the
+/// configured one). Returns the result and the provider kind and model used, for the
+/// request log.
+pub async fn complete(
+    llm: &LlmProvider,
+    settings: &crate::types::ModelSettings,
+    messages: Vec<ChatMessage>,
+) -> (Result<Completion, LlmError>, String, String) {
+    let req = CompletionRequest::with_settings(messages, settings);
+    let model = llm.model_for(req.model.as_deref());
+    let provider = llm.kind().to_string();
+    if let Err(e) = llm.check_provider(&settings.provider) {
+        return (Err(e), provider, model);
+    }
+    let result = llm.complete(req).await;
+    let model = match &result {
+        Ok(c) if !c.model.is_empty() => c.model.clone(),
+        _ => model,
+    };
+    (result, provider, model)
+}

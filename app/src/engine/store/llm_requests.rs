@@ -1,0 +1,161 @@
+//! `llm_requests`: every LLM call — the exact messages sent, the reply or error, tokens,
+//! latency (ms) and where it came from.
+
+use super::{json, to_json, Corrupt};
+use crate::engine::db::Db;
+use crate::engine::ids::{EndUserId, PersonaId, SessionId, WorkspaceId};
+use crate::engine::llm::LlmProvider;
+use crate::engine::now_ms;
+use crate::error::AppResult;
+use crate::types::{ChatMessage, ModelSettings};
+
+/// One row to write: what was sent, what came back, and where it came from.
+pub struct RequestLog<'a> {
+    pub workspace_id: WorkspaceId,
+    pub end_user_id: Option<EndUserId>,
+    pub session_id: Option<SessionId>,
+    pub template_id: Option<PersonaId>,
+    pub template_version: Option<i64>,
+    /// `chat`, `playground` or `draft`.
+    pub source: &'a str,
+    pub provider: String,
+    pub model: String,
+    pub messages: &'a [ChatMessage],
+    pub response: Option<&'a str>,
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    pub latency_ms: i64,
+    /// `ok`, `error` or `render_error`.
+    pub status: &'a str,
+    pub error: Option<String>,
+}
+
+impl<'a> RequestLog<'a> {
+    /// A row for a call with `settings` from `source`, status `ok`, nothing sent yet.
+    pub fn new(llm: &LlmProvider, ws: WorkspaceId, source: &'a str, settings: &ModelSettings) -> Self {
+        Self {
+            workspace_id: ws,
+            end_user_id: None,
+            session_id: None,
+            template_id: None,
+            template_version: None,
+            source,
+            provider: llm.kind().to_string(),
+            model: llm.model_for(Some(settings.model.trim()).filter(|m| !m.is_empty())),
+            messages: &[],
+            response: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            latency_ms: 0,
+            status: "ok",
+            error: None,
+        }
+    }
+}
+
+/// Writes one row.
+pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO llm_requests (workspace_id, end_user_id, session_id, template_id, template_version, provider, model, messages, \
+         response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at, source) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(log.workspace_id)
+    .bind(log.end_user_id)
+    .bind(log.session_id)
+    .bind(log.template_id)
+    .bind(log.template_version)
+    .bind(&log.provider)
+    .bind(&log.model)
+    .bind(to_json(&log.messages)?)
+    .bind(log.response)
+    .bind(log.prompt_tokens.map(i64::from))
+    .bind(log.completion_tokens.map(i64::from))
+    .bind(log.latency_ms)
+    .bind(log.status)
+    .bind(log.error.as_deref())
+    .bind(now_ms())
+    .bind(log.source)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// One row of the request log as the REST API returns it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct LlmRequestRow {
+    pub id: i64,
+    pub user_id: Option<String>,
+    pub template_id: Option<i64>,
+    pub template_version: Option<i64>,
+    pub provider: String,
+    pub model: String,
+    /// The exact messages sent to the LLM.
+    pub messages: Vec<ChatMessage>,
+    pub response: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub latency_ms: i64,
+    /// `ok`, `error` or `render_error`.
+    pub status: String,
+    pub error: Option<String>,
+    /// `chat` (an end user's turn), `playground` or `draft`.
+    pub source: String,
+    pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    external_id: Option<String>,
+    template_id: Option<i64>,
+    template_version: Option<i64>,
+    provider: String,
+    model: String,
+    messages: String,
+    response: Option<String>,
+    prompt_tokens: Option<i64>,
+    completion_tokens: Option<i64>,
+    latency_ms: i64,
+    status: String,
+    error: Option<String>,
+    created_at: i64,
+    source: String,
+}
+
+impl TryFrom<Row> for LlmRequestRow {
+    type Error = Corrupt;
+    fn try_from(r: Row) -> Result<Self, Corrupt> {
+        Ok(LlmRequestRow {
+            id: r.id,
+            user_id: r.external_id,
+            template_id: r.template_id,
+            template_version: r.template_version,
+            provider: r.provider,
+            model: r.model,
+            messages: json("llm_requests.messages", &r.messages)?,
+            response: r.response,
+            prompt_tokens: r.prompt_tokens,
+            completion_tokens: r.completion_tokens,
+            latency_ms: r.latency_ms,
+            status: r.status,
+            error: r.error,
+            source: r.source,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// The newest `limit` (clamped to 1–500) rows of the workspace.
+pub async fn newest(db: &Db, ws: WorkspaceId, limit: i64) -> AppResult<Vec<LlmRequestRow>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.id, u.external_id, r.template_id, r.template_version, r.provider, r.model, r.messages, r.response, \
+         r.prompt_tokens, r.completion_tokens, r.latency_ms, r.status, r.error, r.created_at, r.source \
+         FROM llm_requests r LEFT JOIN end_users u ON u.id = r.end_user_id WHERE r.workspace_id = $1 ORDER BY r.id DESC LIMIT $2",
+    )
+    .bind(ws)
+    .bind(limit.clamp(1, 500))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(super::convert(rows)?)
+}
