@@ -1,9 +1,26 @@
-//! Runtime configuration, read from the environment (and the `promptdev` CLI flags that
-//! mirror it). Secrets are `SecretString` so they never end up in a log or a response.
+//! Runtime configuration: one typed [`Config`], read through [figment] from the environment
+//! (see the README's table). Secrets are `SecretString` so they never end up in a log or a
+//! response.
+//!
+//! The sources are a [`Figment`] ([`Config::figment`]), so a `promptdev.toml` can be merged
+//! later without touching the parsing: its keys are the ones in [`VARIABLES`] (`addr`,
+//! `llm_threads`, …), and a value there may be a string (parsed like the variable) or a
+//! native TOML value.
+//!
+//! The environment is read by a small provider of our own rather than `figment::providers::Env`:
+//! `Env` keeps blank values and parses every value as a figment `Value` (`007` becomes the
+//! number 7, `[…]` an array), while a blank variable here counts as unset and a value is
+//! parsed exactly as the variable's type parses it.
 
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use secrecy::SecretString;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use std::fmt::Display;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// Which LLM provider answers chat turns.
@@ -43,53 +60,450 @@ pub struct Config {
     pub chat_workspace: Option<String>,
 }
 
+/// Each environment variable and its key in the [`Config::figment`] (and in a future
+/// `promptdev.toml`).
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("DATABASE_URL", "database_url"),
+    ("PROMPTDEV_ADDR", "addr"),
+    ("LEPTOS_SITE_ROOT", "site_root"),
+    ("PROMPTDEV_LLM", "llm"),
+    ("PROMPTDEV_MODEL_PATH", "model_path"),
+    ("PROMPTDEV_LLM_THREADS", "llm_threads"),
+    ("PROMPTDEV_LLM_CONTEXT", "llm_context"),
+    ("PROMPTDEV_LLM_SEED", "llm_seed"),
+    ("OPENAI_BASE_URL", "openai_base_url"),
+    ("OPENAI_MODEL", "openai_model"),
+    ("OPENAI_API_KEY", "openai_api_key"),
+    ("PROMPTDEV_LLM_CONNECT_TIMEOUT_S", "llm_connect_timeout_s"),
+    ("PROMPTDEV_LLM_TIMEOUT_S", "llm_timeout_s"),
+    ("PROMPTDEV_LLM_RETRIES", "llm_retries"),
+    ("PROMPTDEV_HISTORY_WINDOW", "history_window"),
+    ("PROMPTDEV_SECURE_COOKIES", "secure_cookies"),
+    ("PROMPTDEV_CHAT_WORKSPACE", "chat_workspace"),
+];
+
 impl Config {
-    /// Reads `PROMPTDEV_*` and `DATABASE_URL` variables; unset ones take the defaults
-    /// documented in the README. Errors name the variable that could not be parsed.
+    /// Reads `PROMPTDEV_*`, `OPENAI_*`, `LEPTOS_SITE_ROOT` and `DATABASE_URL`; unset or
+    /// blank ones take the defaults documented in the README. Only the settings of the
+    /// chosen provider are read. Errors name the variable that could not be parsed.
     pub fn from_env() -> anyhow::Result<Self> {
-        use anyhow::Context;
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let parse_u32 = |k: &str, d: u32| -> anyhow::Result<u32> {
-            var(k).map(|v| v.parse().with_context(|| format!("{k} must be a whole number"))).unwrap_or(Ok(d))
+        Self::from_figment(&Self::figment())
+    }
+
+    /// The sources [`Config::from_env`] reads: today the environment only. A file goes
+    /// under it later (`Figment::from(Toml::file(path)).merge(Config::figment())`) so the
+    /// environment still wins.
+    pub fn figment() -> Figment {
+        Figment::from(Environment)
+    }
+
+    /// Builds the config from `figment` (keys as in [`VARIABLES`]). Errors: the first value
+    /// that does not parse, named by its variable (or by its key and file).
+    pub fn from_figment(figment: &Figment) -> anyhow::Result<Self> {
+        let s: Settings = figment.extract().map_err(explain)?;
+        let llm = match s.llm {
+            LlmKind::Local => {
+                let l: LocalSettings = figment.extract().map_err(explain)?;
+                LlmConfig::Local {
+                    model_path: l.model_path,
+                    threads: l.llm_threads,
+                    context_size: l.llm_context,
+                    seed: l.llm_seed,
+                }
+            }
+            LlmKind::OpenAi => {
+                let o: OpenAiSettings = figment.extract().map_err(explain)?;
+                LlmConfig::OpenAi {
+                    base_url: o.openai_base_url,
+                    model: o.openai_model,
+                    api_key: o.openai_api_key,
+                    connect_timeout: Duration::from_secs(o.llm_connect_timeout_s.into()),
+                    request_timeout: Duration::from_secs(o.llm_timeout_s.into()),
+                    max_retries: o.llm_retries,
+                }
+            }
         };
-        let addr: SocketAddr = var("PROMPTDEV_ADDR")
-            .unwrap_or_else(|| "127.0.0.1:8001".into())
-            .parse()
-            .context("PROMPTDEV_ADDR must look like 127.0.0.1:8001")?;
-        let llm = match var("PROMPTDEV_LLM").as_deref().unwrap_or("local") {
-            "local" => LlmConfig::Local {
-                model_path: var("PROMPTDEV_MODEL_PATH")
-                    .unwrap_or_else(|| "models/SmolLM2-135M-Instruct.Q4_1.gguf".into())
-                    .into(),
-                threads: parse_u32("PROMPTDEV_LLM_THREADS", 1)?,
-                context_size: parse_u32("PROMPTDEV_LLM_CONTEXT", 2048)?,
-                seed: var("PROMPTDEV_LLM_SEED")
-                    .map(|v| v.parse().context("PROMPTDEV_LLM_SEED must be a whole number below 4294967295"))
-                    .transpose()?,
-            },
-            "openai" => LlmConfig::OpenAi {
-                base_url: var("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
-                model: var("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
-                api_key: var("OPENAI_API_KEY").map(SecretString::from),
-                connect_timeout: Duration::from_secs(parse_u32("PROMPTDEV_LLM_CONNECT_TIMEOUT_S", 5)? as u64),
-                request_timeout: Duration::from_secs(parse_u32("PROMPTDEV_LLM_TIMEOUT_S", 120)? as u64),
-                max_retries: parse_u32("PROMPTDEV_LLM_RETRIES", 2)?,
-            },
-            other => anyhow::bail!("PROMPTDEV_LLM must be `local` or `openai`, not `{other}`"),
-        };
-        let secure_default = !addr.ip().is_loopback();
         Ok(Config {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/promptdev.db".into()),
-            addr,
-            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            database_url: s.database_url,
+            addr: s.addr,
+            site_root: s.site_root,
             llm,
-            history_window: parse_u32("PROMPTDEV_HISTORY_WINDOW", 20)?,
-            secure_cookies: match var("PROMPTDEV_SECURE_COOKIES").as_deref() {
-                Some("1" | "true") => true,
-                Some("0" | "false") => false,
-                _ => secure_default,
-            },
-            chat_workspace: var("PROMPTDEV_CHAT_WORKSPACE"),
+            history_window: s.history_window,
+            secure_cookies: s.secure_cookies.unwrap_or(!s.addr.ip().is_loopback()),
+            chat_workspace: s.chat_workspace,
         })
+    }
+}
+
+/// The process environment as a figment source: the variables of [`VARIABLES`] under their
+/// keys, as verbatim strings; blank or non-UTF-8 values are left out (unset).
+struct Environment;
+
+/// The name of [`Environment`] in figment's metadata.
+const ENVIRONMENT: &str = "environment variable";
+
+impl Provider for Environment {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(ENVIRONMENT).interpolater(|_profile: &Profile, path: &[&str]| {
+            VARIABLES
+                .iter()
+                .find(|(_, key)| path == [*key])
+                .map(|(var, _)| var.to_string())
+                .unwrap_or_else(|| path.join("."))
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let dict = VARIABLES
+            .iter()
+            .filter_map(|(var, key)| {
+                let value = std::env::var(var).ok().filter(|v| !v.trim().is_empty())?;
+                Some((key.to_string(), Value::from(value)))
+            })
+            .collect();
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+/// Turns figment's errors into one line per bad value: `PROMPTDEV_LLM_THREADS must be a
+/// whole number: invalid digit found in string`.
+fn explain(errors: figment::Error) -> anyhow::Error {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let name = match (&e.metadata, &e.profile) {
+                _ if e.path.is_empty() => return e.to_string(),
+                (Some(md), Some(profile)) if md.name == ENVIRONMENT => md.interpolate(profile, &e.path),
+                _ => e.path.join("."),
+            };
+            let source = match e.metadata.as_ref().and_then(|md| md.source.as_ref()) {
+                Some(source) => format!(" (in {source})"),
+                None => String::new(),
+            };
+            match &e.kind {
+                figment::error::Kind::Message(m) => format!("{name} {m}{source}"),
+                kind => format!("{name}: {kind}{source}"),
+            }
+        })
+        .collect();
+    anyhow::anyhow!(lines.join("; "))
+}
+
+/// The settings every provider shares.
+#[derive(Deserialize)]
+#[serde(default)]
+struct Settings {
+    database_url: String,
+    #[serde(deserialize_with = "socket_addr")]
+    addr: SocketAddr,
+    site_root: String,
+    #[serde(deserialize_with = "llm_kind")]
+    llm: LlmKind,
+    #[serde(deserialize_with = "whole_number")]
+    history_window: u32,
+    /// None: the default (on unless bound to loopback).
+    #[serde(deserialize_with = "flag")]
+    secure_cookies: Option<bool>,
+    chat_workspace: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://data/promptdev.db".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 8001)),
+            site_root: "target/site".into(),
+            llm: LlmKind::Local,
+            history_window: 20,
+            secure_cookies: None,
+            chat_workspace: None,
+        }
+    }
+}
+
+/// `PROMPTDEV_LLM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LlmKind {
+    Local,
+    OpenAi,
+}
+
+/// The embedded model's settings, read only with `PROMPTDEV_LLM=local`.
+#[derive(Deserialize)]
+#[serde(default)]
+struct LocalSettings {
+    model_path: PathBuf,
+    #[serde(deserialize_with = "whole_number")]
+    llm_threads: u32,
+    #[serde(deserialize_with = "whole_number")]
+    llm_context: u32,
+    #[serde(deserialize_with = "seed")]
+    llm_seed: Option<u32>,
+}
+
+impl Default for LocalSettings {
+    fn default() -> Self {
+        LocalSettings {
+            model_path: "models/SmolLM2-135M-Instruct.Q4_1.gguf".into(),
+            llm_threads: 1,
+            llm_context: 2048,
+            llm_seed: None,
+        }
+    }
+}
+
+/// The OpenAI-compatible client's settings, read only with `PROMPTDEV_LLM=openai`.
+#[derive(Deserialize)]
+#[serde(default)]
+struct OpenAiSettings {
+    openai_base_url: String,
+    openai_model: String,
+    openai_api_key: Option<SecretString>,
+    #[serde(deserialize_with = "whole_number")]
+    llm_connect_timeout_s: u32,
+    #[serde(deserialize_with = "whole_number")]
+    llm_timeout_s: u32,
+    #[serde(deserialize_with = "whole_number")]
+    llm_retries: u32,
+}
+
+impl Default for OpenAiSettings {
+    fn default() -> Self {
+        OpenAiSettings {
+            openai_base_url: "https://api.openai.com/v1".into(),
+            openai_model: "gpt-4o-mini".into(),
+            openai_api_key: None,
+            llm_connect_timeout_s: 5,
+            llm_timeout_s: 120,
+            llm_retries: 2,
+        }
+    }
+}
+
+/// A string is parsed with `T::from_str` (as a variable always is); any other value (from
+/// a file) is deserialized as `T`. The error starts with `what` (`must be a whole number`).
+fn parsed<'de, D, T>(d: D, what: &str) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr + DeserializeOwned,
+    T::Err: Display,
+{
+    match <Value as serde::Deserialize>::deserialize(d)? {
+        Value::String(_, s) => s.parse().map_err(|e| D::Error::custom(format!("{what}: {e}"))),
+        v => v.deserialize::<T>().map_err(|e| D::Error::custom(format!("{what}: {e}"))),
+    }
+}
+
+fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    parsed(d, "must be a whole number")
+}
+
+fn seed<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    parsed(d, "must be a whole number below 4294967295").map(Some)
+}
+
+fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    parsed(d, "must look like 127.0.0.1:8001")
+}
+
+fn llm_kind<'de, D: Deserializer<'de>>(d: D) -> Result<LlmKind, D::Error> {
+    match String::deserialize(d)?.as_str() {
+        "local" => Ok(LlmKind::Local),
+        "openai" => Ok(LlmKind::OpenAi),
+        other => Err(D::Error::custom(format!("must be `local` or `openai`, not `{other}`"))),
+    }
+}
+
+/// `1`/`true` and `0`/`false` (or a boolean from a file); anything else keeps the default,
+/// as it always has.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(match <Value as serde::Deserialize>::deserialize(d)? {
+        Value::Bool(_, b) => Some(b),
+        Value::String(_, s) => match s.as_str() {
+            "1" | "true" => Some(true),
+            "0" | "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+// `Jail::expect_with` fixes the closure's type: `Result<(), figment::Error>`, a large error.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+    use secrecy::ExposeSecret;
+
+    /// Every variable blank (= unset), except `PROMPTDEV_MODEL_PATH`: the embedded model's
+    /// tests read it, and a blank one would make them skip.
+    fn blank_all(jail: &mut Jail) {
+        for (var, _) in VARIABLES.iter().filter(|(var, _)| *var != "PROMPTDEV_MODEL_PATH") {
+            jail.set_env(var, "");
+        }
+    }
+
+    fn error_of(jail: &mut Jail, var: &str, value: &str) -> String {
+        jail.set_env(var, value);
+        let e = Config::from_env().expect_err(var).to_string();
+        jail.set_env(var, "");
+        e
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            let c = Config::from_env().unwrap();
+            assert_eq!(c.database_url, "sqlite://data/promptdev.db");
+            assert_eq!(c.addr, "127.0.0.1:8001".parse().unwrap());
+            assert_eq!(c.site_root, "target/site");
+            assert_eq!(c.history_window, 20);
+            assert!(!c.secure_cookies, "loopback: no Secure flag by default");
+            assert_eq!(c.chat_workspace, None);
+            let LlmConfig::Local { model_path, threads, context_size, seed } = c.llm else {
+                panic!("local is the default provider")
+            };
+            if std::env::var("PROMPTDEV_MODEL_PATH").ok().filter(|v| !v.trim().is_empty()).is_none() {
+                assert_eq!(model_path, PathBuf::from("models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+            }
+            assert_eq!((threads, context_size, seed), (1, 2048, None));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn values_are_read_and_blank_counts_as_unset() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            jail.set_env("DATABASE_URL", "postgres://u@db:5432/pd");
+            jail.set_env("PROMPTDEV_ADDR", "0.0.0.0:9000");
+            jail.set_env("LEPTOS_SITE_ROOT", "  ");
+            jail.set_env("PROMPTDEV_LLM_THREADS", "2");
+            jail.set_env("PROMPTDEV_LLM_CONTEXT", " ");
+            jail.set_env("PROMPTDEV_LLM_SEED", "42");
+            jail.set_env("PROMPTDEV_HISTORY_WINDOW", "007");
+            jail.set_env("PROMPTDEV_CHAT_WORKSPACE", "acme");
+            let c = Config::from_env().unwrap();
+            assert_eq!(c.database_url, "postgres://u@db:5432/pd");
+            assert_eq!(c.addr, "0.0.0.0:9000".parse().unwrap());
+            assert_eq!(c.site_root, "target/site");
+            assert_eq!(c.history_window, 7);
+            assert!(c.secure_cookies, "not loopback: Secure by default");
+            assert_eq!(c.chat_workspace.as_deref(), Some("acme"));
+            let LlmConfig::Local { threads, context_size, seed, .. } = c.llm else { panic!("local") };
+            assert_eq!((threads, context_size, seed), (2, 2048, Some(42)));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secure_cookies_takes_1_true_0_false_and_ignores_the_rest() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            for (value, addr, expected) in [
+                ("1", "127.0.0.1:1", true),
+                ("true", "127.0.0.1:1", true),
+                ("0", "0.0.0.0:1", false),
+                ("false", "0.0.0.0:1", false),
+                ("yes", "0.0.0.0:1", true),
+                ("yes", "127.0.0.1:1", false),
+            ] {
+                jail.set_env("PROMPTDEV_SECURE_COOKIES", value);
+                jail.set_env("PROMPTDEV_ADDR", addr);
+                assert_eq!(Config::from_env().unwrap().secure_cookies, expected, "{value} on {addr}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn openai_settings() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            jail.set_env("PROMPTDEV_LLM", "openai");
+            // Only the chosen provider's settings are read.
+            jail.set_env("PROMPTDEV_LLM_THREADS", "many");
+            let LlmConfig::OpenAi { base_url, model, api_key, connect_timeout, request_timeout, max_retries } =
+                Config::from_env().unwrap().llm
+            else {
+                panic!("openai")
+            };
+            assert_eq!((base_url.as_str(), model.as_str()), ("https://api.openai.com/v1", "gpt-4o-mini"));
+            assert!(api_key.is_none());
+            assert_eq!(
+                (connect_timeout, request_timeout, max_retries),
+                (Duration::from_secs(5), Duration::from_secs(120), 2)
+            );
+
+            jail.set_env("OPENAI_BASE_URL", "https://api.venice.ai/api/v1");
+            jail.set_env("OPENAI_MODEL", "1.5");
+            jail.set_env("OPENAI_API_KEY", "00123");
+            jail.set_env("PROMPTDEV_LLM_CONNECT_TIMEOUT_S", "1");
+            jail.set_env("PROMPTDEV_LLM_TIMEOUT_S", "30");
+            jail.set_env("PROMPTDEV_LLM_RETRIES", "0");
+            let c = Config::from_env().unwrap();
+            assert!(!format!("{c:?}").contains("00123"), "the key never shows in Debug");
+            let LlmConfig::OpenAi { base_url, model, api_key, connect_timeout, request_timeout, max_retries } = c.llm
+            else {
+                panic!("openai")
+            };
+            assert_eq!((base_url.as_str(), model.as_str()), ("https://api.venice.ai/api/v1", "1.5"));
+            assert_eq!(api_key.expect("a key").expose_secret(), "00123", "kept verbatim, not read as a number");
+            assert_eq!(
+                (connect_timeout, request_timeout, max_retries),
+                (Duration::from_secs(1), Duration::from_secs(30), 0)
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_is_an_error_naming_its_variable() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            for var in ["PROMPTDEV_LLM_THREADS", "PROMPTDEV_LLM_CONTEXT", "PROMPTDEV_HISTORY_WINDOW"] {
+                let e = error_of(jail, var, "-1");
+                assert!(e.starts_with(&format!("{var} must be a whole number")), "{e}");
+            }
+            let e = error_of(jail, "PROMPTDEV_LLM_SEED", "4294967296");
+            assert!(e.starts_with("PROMPTDEV_LLM_SEED must be a whole number"), "{e}");
+            let e = error_of(jail, "PROMPTDEV_ADDR", "localhost");
+            assert!(e.starts_with("PROMPTDEV_ADDR must look like 127.0.0.1:8001"), "{e}");
+            let e = error_of(jail, "PROMPTDEV_LLM", "claude");
+            assert_eq!(e, "PROMPTDEV_LLM must be `local` or `openai`, not `claude`");
+
+            jail.set_env("PROMPTDEV_LLM", "openai");
+            for var in ["PROMPTDEV_LLM_CONNECT_TIMEOUT_S", "PROMPTDEV_LLM_TIMEOUT_S", "PROMPTDEV_LLM_RETRIES"] {
+                let e = error_of(jail, var, "2s");
+                assert!(e.starts_with(&format!("{var} must be a whole number")), "{e}");
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_can_be_merged_under_the_environment() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            jail.set_env("PROMPTDEV_HISTORY_WINDOW", "5");
+            let file = figment::providers::Serialized::defaults(serde_json::json!({
+                "history_window": 50, "llm_threads": 3, "secure_cookies": true, "llm_context": "x"
+            }));
+            let c = Config::from_figment(&Figment::from(file).merge(Environment));
+            let e = c.expect_err("llm_context is not a number").to_string();
+            assert!(e.starts_with("llm_context must be a whole number"), "{e}");
+
+            let file = figment::providers::Serialized::defaults(serde_json::json!({
+                "history_window": 50, "llm_threads": 3, "secure_cookies": true
+            }));
+            let c = Config::from_figment(&Figment::from(file).merge(Environment)).unwrap();
+            assert_eq!(c.history_window, 5, "the environment wins");
+            assert!(c.secure_cookies);
+            let LlmConfig::Local { threads, .. } = c.llm else { panic!("local") };
+            assert_eq!(threads, 3);
+            Ok(())
+        });
     }
 }
