@@ -1,11 +1,10 @@
 //! Builds the whole application (state, sessions, routes) and serves it.
 
-use crate::{api, sse};
+use crate::http;
 use app::engine::config::Config;
 use app::engine::sessions::AppSessionStore;
-use app::engine::{auth, chat, turn, AppState};
+use app::engine::{auth, identity, turn, AppState};
 use app::{shell, App};
-use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -13,7 +12,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -57,7 +55,7 @@ impl Application {
             .with_same_site(SameSite::Lax)
             .with_secure(secure)
             .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(24)));
-        let router = router(state.clone()).layer(sessions).layer(TraceLayer::new_for_http());
+        let router = http::request_id::layer(router(state.clone()).layer(sessions));
         // Turns a previous process stopped in the middle of (their messages are stored).
         turn::resume_pending(&state).await?;
         Ok(Application { listener, router, addr, state, first_login })
@@ -92,15 +90,12 @@ fn router(state: AppState) -> Router {
     let context = move || provide_context(ctx_state.clone());
     let opts = state.leptos_options.clone();
     Router::new()
-        .route("/health", get(api::health))
-        .merge(api::router())
-        .route("/admin/events", get(sse::admin_events))
-        .route("/chat/events", get(sse::chat_events))
+        .merge(http::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(opts.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), chat::chat_identity))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), identity::chat_identity))
         // A bound for every body, server functions included (they buffer it whole).
-        .layer(RequestBodyLimitLayer::new(api::MAX_REQUEST_BYTES))
+        .layer(RequestBodyLimitLayer::new(http::limits::MAX_REQUEST_BYTES))
         .with_state(state)
 }
 

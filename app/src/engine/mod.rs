@@ -1,22 +1,37 @@
-//! The engine: everything that runs only on the server (database, templates, LLM
-//! providers, the chat pipeline, auth, live events). The UI never imports it; server
-//! functions and the REST API call into it.
+//! The engine: everything that runs only on the server. The UI never imports it; server
+//! functions (`app::ctx` glue) and the REST API (`server::http`) call into it.
+//!
+//! Layers, each depending only on those below it (no cycles):
+//! - services: [`turn`] (the chat pipeline as stages) → [`chat`], [`monitor`],
+//!   [`memory`], [`personas`] (versions, labels, lifecycle, library, diff),
+//!   [`playground`] (preview, playground, drafting), [`transfer`], [`auth`];
+//! - pure helpers: [`prompt`] (what the LLM gets), [`render`] (minijinja), [`llm`]
+//!   (providers and `complete`);
+//! - [`store`]: the only SQL, one file per table family, typed ids ([`ids`]);
+//! - plumbing: [`db`], [`events`], [`state`], [`config`], [`identity`], [`locks`],
+//!   [`sessions`], [`request_id`].
 
 pub mod auth;
 pub mod chat;
 pub mod config;
 pub mod db;
 pub mod events;
+pub mod identity;
+pub mod ids;
 pub mod llm;
+pub mod locks;
+pub mod memory;
 pub mod monitor;
 pub mod personas;
 pub mod playground;
+pub mod prompt;
 pub mod render;
+pub mod request_id;
 pub mod sessions;
 pub mod state;
+pub mod store;
 pub mod transfer;
 pub mod turn;
-pub mod web;
 
 pub use state::AppState;
 
@@ -27,17 +42,30 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Logs an internal failure with a fresh request id and returns the error the client may
-/// see: [`AppError::Internal`] with that id and nothing else.
+/// Logs an internal failure under the id of the request being served (the response's
+/// `x-request-id`; a fresh id outside a request, see [`request_id`]) and returns the
+/// error the client may see: [`AppError::Internal`] with that id and nothing else.
 pub fn internal(context: &str, err: impl std::fmt::Display) -> AppError {
-    let request_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let request_id = request_id::current_or_fresh();
     tracing::error!(%request_id, context, error = %err, "internal error");
     AppError::Internal { request_id }
 }
 
 impl From<sqlx::Error> for AppError {
+    /// Logs the whole cause chain (`error: cause: cause …`; a cause the message already
+    /// quotes is not repeated).
     fn from(err: sqlx::Error) -> Self {
-        internal("database", err)
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !chain.contains(&text) {
+                chain.push_str(": ");
+                chain.push_str(&text);
+            }
+            source = cause.source();
+        }
+        internal("database", chain)
     }
 }
 

@@ -9,8 +9,11 @@ mod helpers;
 
 mod auth;
 mod chat;
+mod corrupt;
 mod embedded_model;
 mod monitor;
 mod persona_depth;
 mod personas;
+mod request_id;
+mod schema;
 mod turns;

@@ -538,7 +538,7 @@ async fn large_exports_import_and_oversized_bodies_are_refused(b: Backend) {
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(
         "POST /api/personas/import_persona HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        server::api::MAX_REQUEST_BYTES + 1
+        server::http::limits::MAX_REQUEST_BYTES + 1
     );
     tcp.write_all(head.as_bytes()).await.unwrap();
     let mut answer = vec![0u8; 64];

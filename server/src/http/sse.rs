@@ -1,14 +1,22 @@
 //! Server-Sent Event streams: `/admin/events` (every event of the operator's workspace)
 //! and `/chat/events` (the calling end user's own events only).
 
-use crate::api::{ApiError, Operator};
-use app::engine::{chat, AppState};
+use super::error::ApiError;
+use super::extract::Operator;
+use app::engine::{chat, identity, AppState};
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use axum::Router;
 use futures::Stream;
 use std::convert::Infallible;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
+
+/// `GET /admin/events` and `GET /chat/events`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/events", get(admin_events)).route("/chat/events", get(chat_events))
+}
 
 fn stream(state: &AppState, workspace_id: i64, user: Option<String>) -> impl Stream<Item = Result<Event, Infallible>> {
     BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
@@ -43,7 +51,7 @@ pub async fn chat_events(
     headers: http::HeaderMap,
     Query(q): Query<ChatEventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let user = chat::cookie_user_id(&headers)?;
+    let user = identity::cookie_user_id(&headers)?;
     let ws = chat::chat_workspace(&state, q.w.as_deref()).await?;
     Ok(Sse::new(stream(&state, ws, Some(user))).keep_alive(KeepAlive::default()))
 }

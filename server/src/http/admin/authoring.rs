@@ -1,0 +1,67 @@
+//! Writing a persona without touching a conversation: `POST /admin/templates/preview`,
+//! `POST /admin/templates/{id}/playground`, `POST /admin/templates/draft`,
+//! `GET /admin/providers`.
+
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiJson, Operator};
+use app::engine::{playground, AppState};
+use app::types::{PersonaDraft, PlaygroundResult, Preview, PreviewRequest, ProviderInfo};
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+/// The preview, playground, draft and provider routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/templates/preview", post(preview))
+        .route("/admin/templates/draft", post(draft))
+        .route("/admin/templates/{id}/playground", post(playground_run))
+        .route("/admin/providers", get(providers))
+}
+
+/// `POST /admin/templates/preview` (a [`PreviewRequest`]): the exact messages, no LLM call.
+async fn preview(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    ApiJson(b): ApiJson<PreviewRequest>,
+) -> ApiResult<Preview> {
+    Ok(Json(playground::preview(&state, op.workspace_id, &b).await?))
+}
+
+#[derive(Deserialize)]
+struct PlaygroundBody {
+    /// One version, or two to compare side by side.
+    versions: Vec<i64>,
+    message: String,
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+/// `POST /admin/templates/{id}/playground`: one result per version; no conversation is written.
+async fn playground_run(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<PlaygroundBody>,
+) -> ApiResult<Vec<PlaygroundResult>> {
+    Ok(Json(playground::run(&state, op.workspace_id, id, &b.versions, &b.message, b.user_id.as_deref()).await?))
+}
+
+#[derive(Deserialize)]
+struct DraftBody {
+    description: String,
+}
+
+/// `POST /admin/templates/draft` `{"description"}`: an LLM-drafted template to edit.
+async fn draft(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    ApiJson(b): ApiJson<DraftBody>,
+) -> ApiResult<PersonaDraft> {
+    Ok(Json(playground::draft(&state, op.workspace_id, &b.description).await?))
+}
+
+async fn providers(State(state): State<AppState>, Operator(_): Operator) -> ApiResult<Vec<ProviderInfo>> {
+    Ok(Json(playground::providers(&state)))
+}

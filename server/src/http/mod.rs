@@ -1,0 +1,42 @@
+//! Everything HTTP that is not Leptos: the REST API for scripts, the live event
+//! streams and `/health`. Paths and shapes follow the original PromptDev so existing
+//! scripts keep working. Errors are JSON: `{"error": {"code", "message", …}}` with the
+//! status of [`AppError::status`](app::error::AppError::status).
+//!
+//! - [`error`], [`extract`], [`limits`]: the error response, the extractors, body limits
+//!   — the only modules the areas share.
+//! - [`admin`]: one module and router per operator area (`/admin/…`).
+//! - [`chat`] (`POST /chat`), [`sse`] (`/admin/events`, `/chat/events`), [`health`].
+//! - [`request_id`]: the per-request id layer start-up wraps the whole app in.
+
+pub mod admin;
+pub mod chat;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod limits;
+pub mod request_id;
+pub mod sse;
+
+use app::engine::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+
+/// Every non-Leptos route. The REST routes read JSON bodies up to
+/// [`limits::JSON_BODY_BYTES`] (the import route up to [`limits::IMPORT_BODY_BYTES`]).
+pub fn router() -> Router<AppState> {
+    let rest = Router::new()
+        .merge(admin::auth::router())
+        .merge(admin::templates::router())
+        .merge(admin::versions::router())
+        .merge(admin::lifecycle::router())
+        .merge(admin::library::router())
+        .merge(admin::authoring::router())
+        .merge(admin::monitor::router())
+        .merge(admin::memory::router())
+        .merge(admin::requests::router())
+        .merge(chat::router())
+        // Every JSON route reads up to this; the import route's own layer raises it.
+        .layer(DefaultBodyLimit::max(limits::JSON_BODY_BYTES));
+    Router::new().merge(health::router()).merge(rest).merge(sse::router())
+}
