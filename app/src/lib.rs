@@ -8,7 +8,10 @@
 pub mod auth;
 pub mod chat;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod ctx;
 pub mod error;
+pub mod layout;
 pub mod library;
 pub mod live;
 pub mod monitor;
@@ -42,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The whole app: every route of the dashboard, the login page and the chat.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -55,12 +59,12 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/promptdev.css"/>
         <Title text="PromptDev"/>
         <Router>
-            <Routes fallback=components::NotFound>
-                <Route path=path!("/") view=components::Home/>
+            <Routes fallback=layout::NotFound>
+                <Route path=path!("/") view=layout::Home/>
                 <Route path=path!("/login") view=auth::LoginPage/>
                 // Async: the whole page is rendered before it is sent, so it works without
                 // JavaScript and a logged-out visitor gets a real redirect.
-                <ParentRoute path=path!("/dashboard") view=components::DashboardLayout ssr=SsrMode::Async>
+                <ParentRoute path=path!("/dashboard") view=layout::DashboardLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=personas::PersonaList ssr=SsrMode::Async/>
                     <Route path=path!("personas/new") view=personas::NewPersona ssr=SsrMode::Async/>
                     // Routes match in order: static segments before `:id`, which would capture them.

@@ -7,17 +7,18 @@ use leptos::prelude::*;
 /// The logged-in operator. Errors: `Unauthorized`.
 #[server(endpoint = "auth/current_operator", input = server_fn::codec::GetUrl)]
 pub async fn current_operator() -> AppResult<OperatorInfo> {
-    use crate::engine::web;
-    web::guard(async move { Ok(web::operator().await?.1) }).await
+    use crate::ctx;
+    ctx::guard(async move { Ok(ctx::operator().await?.1) }).await
 }
 
 /// Logs in and goes to the dashboard. Errors: `BadCredentials`.
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String) -> AppResult<OperatorInfo> {
-    use crate::engine::{auth, web};
-    web::guard(async move {
-        let state = web::state()?;
-        let session = web::session().await?;
+    use crate::ctx;
+    use crate::engine::auth;
+    ctx::guard(async move {
+        let state = ctx::state()?;
+        let session = ctx::session().await?;
         let op = auth::login(&state.db, &session, &email, &password).await?;
         leptos_axum::redirect("/dashboard");
         Ok(op)
@@ -28,9 +29,10 @@ pub async fn login(email: String, password: String) -> AppResult<OperatorInfo> {
 /// Logs out and goes to the login page.
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> AppResult<()> {
-    use crate::engine::{auth, web};
-    web::guard(async move {
-        auth::logout(&web::session().await?).await?;
+    use crate::ctx;
+    use crate::engine::auth;
+    ctx::guard(async move {
+        auth::logout(&ctx::session().await?).await?;
         leptos_axum::redirect("/login");
         Ok(())
     })

@@ -1,6 +1,8 @@
 //! Server functions for the end-user chat. The user is identified by the `pd_uid`
 //! cookie that the server sets on first visit.
 
+#[cfg(feature = "ssr")]
+use crate::engine::ids::PersonaId;
 use crate::error::AppResult;
 use crate::types::{ChatHistory, ChatPersona, TurnOutcome};
 use leptos::prelude::*;
@@ -20,14 +22,15 @@ pub struct ChatStart {
 /// `persona_id` (default: the persona they last chatted with, else the first).
 #[server(endpoint = "chat/open_chat", input = server_fn::codec::GetUrl)]
 pub async fn open_chat(workspace: Option<String>, persona_id: Option<i64>) -> AppResult<ChatStart> {
-    use crate::engine::{chat, web};
+    use crate::ctx;
+    use crate::engine::{chat, identity};
     use crate::error::AppError;
-    web::guard(async move {
-        let state = web::state()?;
-        let user = chat::cookie_user_id(&web::headers().await?)?;
+    ctx::guard(async move {
+        let state = ctx::state()?;
+        let user = identity::cookie_user_id(&ctx::headers().await?)?;
         let ws = chat::chat_workspace(&state, workspace.as_deref()).await?;
         let personas = chat::personas(&state.db, ws).await?;
-        let history = match chat::history(&state, ws, &user, persona_id).await {
+        let history = match chat::history(&state, ws, &user, persona_id.map(PersonaId)).await {
             Ok(h) => Some(h),
             Err(AppError::NotFound { .. }) if personas.is_empty() && persona_id.is_none() => None,
             Err(e) => return Err(e),
@@ -41,12 +44,13 @@ pub async fn open_chat(workspace: Option<String>, persona_id: Option<i64>) -> Ap
 /// else the first). The chat page reloads it after live events and persona switches.
 #[server(endpoint = "chat/load_chat", input = server_fn::codec::GetUrl)]
 pub async fn load_chat(workspace: Option<String>, persona_id: Option<i64>) -> AppResult<ChatHistory> {
-    use crate::engine::{chat, web};
-    web::guard(async move {
-        let state = web::state()?;
-        let user = chat::cookie_user_id(&web::headers().await?)?;
+    use crate::ctx;
+    use crate::engine::{chat, identity};
+    ctx::guard(async move {
+        let state = ctx::state()?;
+        let user = identity::cookie_user_id(&ctx::headers().await?)?;
         let ws = chat::chat_workspace(&state, workspace.as_deref()).await?;
-        chat::history(&state, ws, &user, persona_id).await
+        chat::history(&state, ws, &user, persona_id.map(PersonaId)).await
     })
     .await
 }
@@ -57,15 +61,16 @@ pub async fn load_chat(workspace: Option<String>, persona_id: Option<i64>) -> Ap
 /// (persona deactivated).
 #[server(endpoint = "chat/send_message")]
 pub async fn send_message(workspace: Option<String>, persona_id: i64, message: String) -> AppResult<TurnOutcome> {
-    use crate::engine::{chat, turn, web};
-    web::guard(async move {
-        let state = web::state()?;
-        let user = chat::cookie_user_id(&web::headers().await?)?;
+    use crate::ctx;
+    use crate::engine::{chat, identity, turn};
+    ctx::guard(async move {
+        let state = ctx::state()?;
+        let user = identity::cookie_user_id(&ctx::headers().await?)?;
         let ws = chat::chat_workspace(&state, workspace.as_deref()).await?;
         let req = turn::TurnRequest {
             workspace_id: ws,
             user_id: user,
-            persona: chat::PersonaChoice::Id(persona_id),
+            persona: chat::PersonaChoice::Id(PersonaId(persona_id)),
             session_id: None,
             text: message,
         };

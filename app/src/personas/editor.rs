@@ -5,10 +5,11 @@
 use super::api::{DeletePersona, DraftPersona};
 use super::labels::{LabelDialog, LabelHistory, LabelRequest, LabelsSection, PublishBox, VersionHistory};
 use super::preview::PreviewPanel;
-use super::state::{value_problem, EditorState, VarRow};
+use super::state::{EditorState, VarRow};
 use super::{clear_error_on_change, Actions, DraftBox, KindSelect, TemplateError, UsedVariables, VariablesHelp};
+use crate::components::FieldError;
 use crate::error::AppError;
-use crate::types::{EndUserSummary, PersonaDetail, Preview, ProviderInfo, VariableType};
+use crate::types::{value_problem, EndUserSummary, PersonaDetail, Preview, ProviderInfo, VariableType, PRODUCTION};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -33,7 +34,7 @@ pub fn Editor(
         state.load(id, v);
     }
     let latest_n = latest.as_ref().map(|v| v.version).unwrap_or_default();
-    let production = persona.labels.iter().find(|l| l.name == "production").map(|l| l.version);
+    let production = persona.labels.iter().find(|l| l.name == PRODUCTION).map(|l| l.version);
     let dialog = RwSignal::new(None::<LabelRequest>);
     let save = actions.save;
     let save_error = Memo::new(move |_| save.value().get().and_then(Result::err));
@@ -152,21 +153,8 @@ pub fn Editor(
     }
 }
 
-/// An `Invalid` error naming `field`, shown right under it.
-#[component]
-fn FieldError(error: Memo<Option<AppError>>, field: &'static str) -> impl IntoView {
-    let message = move || match error.get() {
-        Some(AppError::Invalid { field: Some(f), message }) if f == field => Some(message),
-        _ => None,
-    };
-    view! {
-        {move || message().map(|m| view! {
-            <p class="error field-error" role="alert" id=format!("{field}-error") data-testid=format!("{field}-error")>{m}</p>
-        })}
-    }
-}
-
-/// One numeric model setting: its input (posted as `name`), a hint, and its field error.
+/// One numeric model setting: its input (posted as `settings[name]`), a hint, and its
+/// field error.
 #[component]
 fn NumberSetting(
     label: &'static str,
@@ -185,7 +173,7 @@ fn NumberSetting(
         <div class="field">
             <label>
                 {label}
-                <input type="number" name=name step=step inputmode=inputmode aria-invalid=invalid
+                <input type="number" name=format!("settings[{name}]") step=step inputmode=inputmode aria-invalid=invalid
                     aria-describedby=format!("{hint_id} {name}-error")
                     value=value.get_untracked()
                     prop:value=move || value.get()
@@ -289,7 +277,7 @@ fn SettingsFieldset(
                 <div class="field">
                     <label>
                         "Provider"
-                        <select name="provider" prop:value=move || state.provider.get()
+                        <select name="settings[provider]" prop:value=move || state.provider.get()
                             on:change=move |ev| state.provider.set(event_target_value(&ev))>
                             <option value="" selected=move || state.provider.get().is_empty()>"Server default"</option>
                             {providers.into_iter().map(|p| {
@@ -313,7 +301,7 @@ fn SettingsFieldset(
                 <div class="field">
                     <label>
                         "Model"
-                        <input type="text" name="model" maxlength="200" placeholder=placeholder aria-invalid=err("model")
+                        <input type="text" name="settings[model]" maxlength="200" placeholder=placeholder aria-invalid=err("model")
                             value=state.model.get_untracked()
                             prop:value=move || state.model.get()
                             on:input=move |ev| state.model.set(event_target_value(&ev))/>
@@ -336,7 +324,7 @@ fn SettingsFieldset(
             </div>
             <label>
                 "Stop sequences (one per line)"
-                <textarea name="stop" rows="2" spellcheck="false" aria-invalid=err("stop")
+                <textarea name="settings[stop]" rows="2" spellcheck="false" aria-invalid=err("stop")
                     prop:value=move || state.stop.get()
                     on:input=move |ev| state.stop.set(event_target_value(&ev))>
                     {state.stop.get_untracked()}
@@ -347,7 +335,8 @@ fn SettingsFieldset(
     }
 }
 
-/// The declared variables, edited as a table and posted as JSON in a hidden input.
+/// The declared variables, edited as a table whose inputs post as
+/// `variables[list][i][name]` … (so the form works without JavaScript too).
 #[component]
 fn VariablesTable(state: EditorState, save_error: Memo<Option<AppError>>) -> impl IntoView {
     let has_rows = move || state.vars.with(|v| !v.is_empty());
@@ -358,8 +347,9 @@ fn VariablesTable(state: EditorState, save_error: Memo<Option<AppError>>) -> imp
                 "Variables the template reads besides the ones the pipeline provides. Chat uses the default; "
                 "the preview and the playground can try other values."
             </p>
-            // Without JavaScript this keeps the latest version's variables.
-            <input type="hidden" name="variables" value=move || state.variables_json()/>
+            // Posted even when empty: no rows declares none (a missing table would keep the
+            // latest version's variables).
+            <input type="hidden" name="variables[count]" value=move || state.vars.with(Vec::len)/>
             <Show when=has_rows fallback=|| view! { <p class="empty">"No declared variables."</p> }>
                 <table class="list vars-table stack-narrow">
                     <thead><tr><th>"Name"</th><th>"Type"</th><th>"Default"</th><th>"Description"</th><th></th></tr></thead>
@@ -385,16 +375,17 @@ fn VarRowEditor(row: VarRow, state: EditorState) -> impl IntoView {
         state.vars.with(|v| v.iter().find(|r| r.key == key).and_then(|r| value_problem(r.var_type, &r.default)))
     };
     let types = [VariableType::String, VariableType::Number, VariableType::Boolean, VariableType::Json];
+    let posted = move |part: &'static str| move || format!("variables[list][{}][{part}]", number().saturating_sub(1));
     view! {
         <tr>
             <td data-label="Name">
-                <input type="text" maxlength="40" spellcheck="false" required
+                <input type="text" maxlength="40" spellcheck="false" required name=posted("name")
                     aria-label=move || format!("Name of variable {}", number())
                     value=row.name.clone()
                     on:input=move |ev| { let v = event_target_value(&ev); state.edit_var(key, |r| r.name = v) }/>
             </td>
             <td data-label="Type">
-                <select aria-label=move || format!("Type of variable {}", number())
+                <select name=posted("type") aria-label=move || format!("Type of variable {}", number())
                     on:change=move |ev| {
                         let t = VariableType::parse(&event_target_value(&ev)).unwrap_or_default();
                         state.edit_var(key, |r| r.var_type = t)
@@ -405,7 +396,7 @@ fn VarRowEditor(row: VarRow, state: EditorState) -> impl IntoView {
                 </select>
             </td>
             <td data-label="Default">
-                <input type="text"
+                <input type="text" name=posted("default")
                     aria-label=move || format!("Default of variable {}", number())
                     placeholder=move || match var_type() {
                         VariableType::String => "text",
@@ -419,7 +410,7 @@ fn VarRowEditor(row: VarRow, state: EditorState) -> impl IntoView {
                 {move || problem().map(|p| view! { <span class="hint error-text">{p}</span> })}
             </td>
             <td data-label="Description">
-                <input type="text" maxlength="200"
+                <input type="text" maxlength="200" name=posted("description")
                     aria-label=move || format!("Description of variable {}", number())
                     value=row.description.clone()
                     on:input=move |ev| { let v = event_target_value(&ev); state.edit_var(key, |r| r.description = v) }/>

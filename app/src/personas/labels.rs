@@ -6,13 +6,11 @@ use super::api::{diff_versions, MoveLabel, RemoveLabel, RollbackPersona};
 use super::diff::DiffTable;
 use crate::components::format_time;
 use crate::error::AppError;
-use crate::types::{Label, LabelMove, VersionDiff, VersionInfo};
+use crate::types::{Label, LabelMove, VersionDiff, VersionInfo, PRODUCTION};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use server_fn::ServerFn;
-
-pub const PRODUCTION: &str = "production";
 
 /// A label move waiting for the operator's confirmation.
 #[derive(Clone, Debug, PartialEq)]

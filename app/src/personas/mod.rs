@@ -14,7 +14,7 @@ pub use diff::PersonaDiff;
 
 use crate::components::{format_time, limit_len, ErrorBox, LimitCounter, Loading};
 use crate::error::AppError;
-use crate::types::{DeclaredVariable, PersonaKind, TemplateVariable};
+use crate::types::{DeclaredVariable, PersonaKind, TemplateVariable, VariableInput};
 use api::{
     editor_data, list_personas, CreatePersona, DeletePersona, DraftPersona, MoveLabel, RemoveLabel, RollbackPersona,
     SavePersonaVersion, SetPersonaActive, SetPersonaShared,
@@ -150,13 +150,20 @@ pub fn NewPersona() -> impl IntoView {
             suggested.set(d.suggested_variables);
         }
     });
-    let variables_json = move || {
+    // The suggested variables, posted as the declared-variables table.
+    let posted_variables = move || {
         let vars = suggested.get();
-        if vars.is_empty() {
-            String::new()
-        } else {
-            serde_json::to_string(&vars).unwrap_or_default()
-        }
+        let rows = vars.into_iter().enumerate().map(|(i, v)| {
+            let row = VariableInput::of(&v);
+            let field = move |part: &str| format!("variables[list][{i}][{part}]");
+            view! {
+                <input type="hidden" name=field("name") value=row.name/>
+                <input type="hidden" name=field("type") value=row.var_type.as_str()/>
+                <input type="hidden" name=field("default") value=row.default/>
+                <input type="hidden" name=field("description") value=row.description/>
+            }
+        });
+        rows.collect_view()
     };
     view! {
         <h1>"New persona"</h1>
@@ -179,7 +186,8 @@ pub fn NewPersona() -> impl IntoView {
                         {content.get_untracked()}
                     </textarea>
                 </label>
-                <input type="hidden" name="variables" value=variables_json/>
+                <input type="hidden" name="variables[count]" value=move || suggested.with(Vec::len)/>
+                {posted_variables}
                 {move || {
                     let vars = suggested.get();
                     (!vars.is_empty()).then(|| view! {

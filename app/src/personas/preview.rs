@@ -3,23 +3,28 @@
 //! Nothing is saved.
 
 use super::api::preview_persona;
-use super::state::{value_text, variables_json, EditorState, VarRow, SAMPLE_MESSAGE};
+use super::state::{EditorState, VarRow};
 use crate::components::Loading;
 use crate::error::AppError;
-use crate::types::{EndUserSummary, Preview, VersionInfo};
+use crate::types::{
+    parse_json_object, DeclaredVariable, EndUserSummary, PersonaKind, Preview, PreviewRequest, VersionInfo,
+    SAMPLE_MESSAGE,
+};
 use leptos::prelude::*;
+use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// Everything a preview depends on, as the server function takes it.
+/// Everything a preview depends on, as the editor holds it.
 #[derive(Clone, Debug, PartialEq)]
 struct PreviewArgs {
     content: String,
     kind: String,
-    variables: String,
+    variables: Vec<DeclaredVariable>,
     user_id: Option<String>,
+    /// The hand-written memory as typed (JSON), read when the request is made.
     memory: String,
     message: String,
-    values: String,
+    values: Map<String, Value>,
 }
 
 impl PreviewArgs {
@@ -29,37 +34,41 @@ impl PreviewArgs {
         Self {
             content: s.content.get(),
             kind: s.kind.get(),
-            variables: s.variables_json(),
+            variables: s.declared(),
             memory: if user.is_empty() { s.sample_memory.get() } else { String::new() },
             user_id: (!user.is_empty()).then_some(user),
             message: s.sample_message.get(),
-            values: s.values_json(),
+            values: s.values(),
         }
     }
 
     /// What the server rendered the page's first preview with: the saved version and the
     /// default sample (no user, no memory, the default message, no values).
     fn of_saved(v: &VersionInfo) -> Self {
-        let rows: Vec<VarRow> = v
-            .variables
-            .iter()
-            .map(|d| VarRow {
-                key: 0,
-                name: d.name.clone(),
-                var_type: d.var_type,
-                default: value_text(&d.default),
-                description: d.description.clone(),
-            })
-            .collect();
         Self {
             content: v.content.clone(),
             kind: v.kind.as_str().to_string(),
-            variables: variables_json(&rows),
+            // As the editor's rows hold them, so that an untouched editor compares equal.
+            variables: v.variables.iter().map(|d| VarRow::of(0, d).declared()).collect(),
             user_id: None,
             memory: String::new(),
             message: SAMPLE_MESSAGE.to_string(),
-            values: serde_json::Value::Object(Default::default()).to_string(),
+            values: Map::new(),
         }
+    }
+
+    /// The request for `persona_id`. Errors: `Invalid` when the memory is not a JSON object.
+    fn request(self, persona_id: i64) -> Result<PreviewRequest, AppError> {
+        Ok(PreviewRequest {
+            persona_id: Some(persona_id),
+            content: self.content,
+            kind: PersonaKind::parse(&self.kind)?,
+            variables: self.variables,
+            user_id: self.user_id,
+            memory: parse_json_object("memory", &self.memory)?,
+            message: self.message,
+            values: self.values,
+        })
     }
 }
 
@@ -104,10 +113,7 @@ pub fn PreviewPanel(
     // hydrated page would then disagree with its HTML.
     let preview = LocalResource::new(move || {
         let a = settled.get();
-        async move {
-            preview_persona(Some(persona_id), a.content, a.kind, a.variables, a.user_id, a.memory, a.message, a.values)
-                .await
-        }
+        async move { preview_persona(a.request(persona_id)?).await }
     });
     let show_initial = move || settled.with(|s| initial_args.as_ref() == Some(s));
     let typing = move || args.with(|a| settled.with(|s| a != s));

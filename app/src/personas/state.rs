@@ -2,7 +2,9 @@
 //! reload of the persona (after toggling "shared", moving a label …) keeps an unsaved
 //! edit; it is reset from the latest version when a new version appears.
 
-use crate::types::{DeclaredVariable, ModelSettings, VariableType, VersionInfo};
+use crate::types::{
+    parse_value, DeclaredVariable, ModelSettings, VariableInput, VariableType, VersionInfo, SAMPLE_MESSAGE,
+};
 use leptos::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -19,74 +21,23 @@ pub struct VarRow {
 }
 
 impl VarRow {
+    /// The row for a declared variable.
+    pub fn of(key: u64, d: &DeclaredVariable) -> Self {
+        let input = VariableInput::of(d);
+        Self { key, name: input.name, var_type: input.var_type, default: input.default, description: input.description }
+    }
+
+    /// The declared variable this row describes (as the server will read the posted row).
     pub fn declared(&self) -> DeclaredVariable {
-        DeclaredVariable {
-            name: self.name.trim().to_string(),
+        VariableInput {
+            name: self.name.clone(),
             var_type: self.var_type,
-            default: parse_value(self.var_type, &self.default),
-            description: self.description.trim().to_string(),
+            default: self.default.clone(),
+            description: self.description.clone(),
         }
+        .declared()
     }
 }
-
-/// A JSON value as the editor shows it: strings without quotes, nothing for null.
-pub fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// Reads typed text as a value of `t`. Text that is not one is kept as a string, so the
-/// server's validation names the variable and the problem.
-pub fn parse_value(t: VariableType, text: &str) -> Value {
-    let trimmed = text.trim();
-    match t {
-        VariableType::String => Value::String(text.to_string()),
-        VariableType::Number => {
-            if let Ok(i) = trimmed.parse::<i64>() {
-                Value::from(i)
-            } else {
-                trimmed
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number)
-                    .unwrap_or_else(|| Value::String(text.to_string()))
-            }
-        }
-        VariableType::Boolean => match trimmed {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => Value::String(text.to_string()),
-        },
-        VariableType::Json if trimmed.is_empty() => Value::Null,
-        VariableType::Json => serde_json::from_str(trimmed).unwrap_or_else(|_| Value::String(text.to_string())),
-    }
-}
-
-/// Why `text` is not a value of `t`, for a hint next to the input.
-pub fn value_problem(t: VariableType, text: &str) -> Option<&'static str> {
-    let trimmed = text.trim();
-    match t {
-        VariableType::String => None,
-        VariableType::Number => trimmed.parse::<f64>().is_err().then_some("not a number"),
-        VariableType::Boolean => (!matches!(trimmed, "true" | "false")).then_some("true or false"),
-        VariableType::Json => {
-            (!trimmed.is_empty() && serde_json::from_str::<Value>(trimmed).is_err()).then_some("not valid JSON")
-        }
-    }
-}
-
-/// Declared variables as the `variables` form field expects them.
-pub fn variables_json(rows: &[VarRow]) -> String {
-    let vars: Vec<DeclaredVariable> = rows.iter().map(VarRow::declared).collect();
-    serde_json::to_string(&vars).unwrap_or_else(|_| "[]".into())
-}
-
-/// The message the preview and the playground pretend the user just sent.
-pub const SAMPLE_MESSAGE: &str = "Hi! How are you?";
 
 /// What a save stores, as the fields hold it: an unsaved edit is a difference from the
 /// copy taken when the fields were loaded. (A new field of the version form belongs here
@@ -127,6 +78,7 @@ pub struct EditorState {
 }
 
 impl EditorState {
+    /// Empty fields, until [`EditorState::load`] fills them.
     pub fn new() -> Self {
         Self {
             loaded: RwSignal::new(None),
@@ -167,17 +119,7 @@ impl EditorState {
         self.repeat_penalty.set(s.repeat_penalty.to_string());
         self.stop.set(s.stop.join("\n"));
         self.note.set(String::new());
-        let rows = v
-            .variables
-            .iter()
-            .map(|d| VarRow {
-                key: self.take_key(),
-                name: d.name.clone(),
-                var_type: d.var_type,
-                default: value_text(&d.default),
-                description: d.description.clone(),
-            })
-            .collect();
+        let rows = v.variables.iter().map(|d| VarRow::of(self.take_key(), d)).collect();
         self.vars.set(rows);
         self.saved.set(Some(untrack(|| self.fields())));
     }
@@ -215,6 +157,7 @@ impl EditorState {
         k
     }
 
+    /// Adds an empty row to the variables table.
     pub fn add_var(&self) {
         let row = VarRow {
             key: self.take_key(),
@@ -231,20 +174,16 @@ impl EditorState {
         if self.vars.with_untracked(|rows| rows.iter().any(|r| r.name.trim() == d.name)) {
             return;
         }
-        let row = VarRow {
-            key: self.take_key(),
-            name: d.name.clone(),
-            var_type: d.var_type,
-            default: value_text(&d.default),
-            description: d.description.clone(),
-        };
+        let row = VarRow::of(self.take_key(), d);
         self.vars.update(|v| v.push(row));
     }
 
+    /// Removes the row `key`.
     pub fn remove_var(&self, key: u64) {
         self.vars.update(|v| v.retain(|r| r.key != key));
     }
 
+    /// Changes the row `key` in place.
     pub fn edit_var(&self, key: u64, f: impl FnOnce(&mut VarRow)) {
         self.vars.update(|v| {
             if let Some(r) = v.iter_mut().find(|r| r.key == key) {
@@ -253,24 +192,23 @@ impl EditorState {
         });
     }
 
-    /// The declared variables as JSON (tracked).
-    pub fn variables_json(&self) -> String {
-        self.vars.with(|rows| variables_json(rows))
+    /// The declared variables as a save would store them (tracked).
+    pub fn declared(&self) -> Vec<DeclaredVariable> {
+        self.vars.with(|rows| rows.iter().map(VarRow::declared).collect())
     }
 
-    /// The preview's values for declared variables as a JSON object (tracked): only the
-    /// ones given, each read as its declared type.
-    pub fn values_json(&self) -> String {
+    /// The preview's values for declared variables (tracked): only the ones given, each
+    /// read as its declared type.
+    pub fn values(&self) -> serde_json::Map<String, Value> {
         let typed = self.sample_values.get();
-        let map: serde_json::Map<String, Value> = self.vars.with(|rows| {
+        self.vars.with(|rows| {
             rows.iter()
                 .filter_map(|r| {
                     let text = typed.get(r.name.trim())?;
                     (!text.trim().is_empty()).then(|| (r.name.trim().to_string(), parse_value(r.var_type, text)))
                 })
                 .collect()
-        });
-        Value::Object(map).to_string()
+        })
     }
 }
 
@@ -286,45 +224,18 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn typed_defaults_become_values_of_their_type() {
-        assert_eq!(parse_value(VariableType::String, " cheerful "), json!(" cheerful "));
-        assert_eq!(parse_value(VariableType::Number, "3"), json!(3));
-        assert_eq!(parse_value(VariableType::Number, "0.5"), json!(0.5));
-        assert_eq!(parse_value(VariableType::Boolean, "true"), json!(true));
-        assert_eq!(parse_value(VariableType::Json, "{\"a\": [1]}"), json!({"a": [1]}));
-        assert_eq!(parse_value(VariableType::Json, ""), Value::Null);
-        // Not a value of the type: kept as text, for the server to refuse with the name.
-        assert_eq!(parse_value(VariableType::Number, "many"), json!("many"));
-        assert_eq!(value_problem(VariableType::Number, "many"), Some("not a number"));
-        assert_eq!(value_problem(VariableType::Json, "{"), Some("not valid JSON"));
-        assert_eq!(value_problem(VariableType::Boolean, "false"), None);
-    }
-
-    #[test]
-    fn values_round_trip_through_the_editor_text() {
-        for v in [json!("hi"), json!(2), json!(1.5), json!(false), json!({"k": "v"})] {
-            let t = match &v {
-                Value::String(_) => VariableType::String,
-                Value::Number(_) => VariableType::Number,
-                Value::Bool(_) => VariableType::Boolean,
-                _ => VariableType::Json,
-            };
-            assert_eq!(parse_value(t, &value_text(&v)), v);
-        }
-    }
-
-    #[test]
-    fn rows_serialise_as_the_form_field() {
-        let rows = vec![VarRow {
+    fn rows_become_the_declared_variables_a_save_stores() {
+        let row = VarRow {
             key: 0,
             name: " mood ".into(),
             var_type: VariableType::String,
             default: "cheerful".into(),
             description: "How the persona feels".into(),
-        }];
-        let parsed: Vec<DeclaredVariable> = serde_json::from_str(&variables_json(&rows)).unwrap();
-        assert_eq!(parsed[0].name, "mood");
-        assert_eq!(parsed[0].default, json!("cheerful"));
-        assert_eq!(parsed[0].var_type, VariableType::String);
+        };
+        let declared = row.declared();
+        assert_eq!(declared.name, "mood");
+        assert_eq!(declared.default, json!("cheerful"));
+        assert_eq!(declared.var_type, VariableType::String);
+        assert_eq!(VarRow::of(0, &declared).declared(), declared, "a loaded row stores what it was loaded from");
     }
 }

@@ -1,16 +1,16 @@
-//! Glue for server functions: get the state and the logged-in operator, and make errors
-//! carry their HTTP status.
+//! Glue for server functions (server only): get the state and the logged-in operator,
+//! read request headers, set cookies, and make errors carry their HTTP status. It sits
+//! between Leptos and the engine, so the engine stays free of Leptos context.
 
-use super::AppState;
+use crate::engine::{auth, internal, AppState};
 use crate::error::AppResult;
 use crate::types::OperatorInfo;
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-/// Session key holding the logged-in operator's account id.
-pub const OPERATOR_KEY: &str = "operator_id";
-
 /// Runs a server function body; on error sets the response status from [`AppError::status`].
+///
+/// [`AppError::status`]: crate::error::AppError::status
 pub async fn guard<T>(fut: impl std::future::Future<Output = AppResult<T>>) -> AppResult<T> {
     let res = fut.await;
     if let Err(e) = &res {
@@ -23,12 +23,12 @@ pub async fn guard<T>(fut: impl std::future::Future<Output = AppResult<T>>) -> A
 
 /// The app state from Leptos context. Errors: `Internal` if the server was built without it.
 pub fn state() -> AppResult<AppState> {
-    use_context::<AppState>().ok_or_else(|| super::internal("context", "AppState missing from context"))
+    use_context::<AppState>().ok_or_else(|| internal("context", "AppState missing from context"))
 }
 
 /// The operator session of this request.
 pub async fn session() -> AppResult<tower_sessions::Session> {
-    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| super::internal("session", e))
+    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| internal("session", e))
 }
 
 /// The state and the logged-in operator. Errors: `Unauthorized` when nobody is logged in
@@ -36,13 +36,13 @@ pub async fn session() -> AppResult<tower_sessions::Session> {
 pub async fn operator() -> AppResult<(AppState, OperatorInfo)> {
     let state = state()?;
     let session = session().await?;
-    let op = super::auth::current_operator(&state.db, &session).await?;
+    let op = auth::current_operator(&state.db, &session).await?;
     Ok((state, op))
 }
 
 /// Request headers (to read the end user's chat cookie).
 pub async fn headers() -> AppResult<http::HeaderMap> {
-    leptos_axum::extract::<http::HeaderMap>().await.map_err(|e| super::internal("headers", e))
+    leptos_axum::extract::<http::HeaderMap>().await.map_err(|e| internal("headers", e))
 }
 
 /// Adds a `Set-Cookie` header to the response.

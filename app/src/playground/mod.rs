@@ -1,11 +1,14 @@
 //! The playground: a test message through the real pipeline with one version of a persona,
 //! or two side by side, written to no conversation.
 
+pub mod api;
+
 use crate::components::{use_interactive, ErrorBox, Loading};
 use crate::error::AppError;
 use crate::monitor::api::list_users;
-use crate::personas::api::{get_persona, PlaygroundRun};
-use crate::types::{EndUserSummary, PersonaDetail, PlaygroundResult};
+use crate::personas::api::get_persona;
+use crate::types::{EndUserSummary, PersonaDetail, PlaygroundResult, PRODUCTION};
+use api::PlaygroundRun;
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -61,7 +64,7 @@ fn Playground(
 ) -> impl IntoView {
     let id = persona.id;
     let exists = |n: &i64| persona.versions.iter().any(|v| v.version == *n);
-    let production = persona.labels.iter().find(|l| l.name == "production").map(|l| l.version);
+    let production = persona.labels.iter().find(|l| l.name == PRODUCTION).map(|l| l.version);
     let first =
         version.filter(exists).or(production).or_else(|| persona.versions.first().map(|v| v.version)).unwrap_or(1);
     let compare = compare.filter(exists);

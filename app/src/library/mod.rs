@@ -1,20 +1,16 @@
 //! Personas beyond the workspace's own list: the shared library of other workspaces
 //! (clone one), the trash (restore one) and import from an export file.
 
-use crate::components::{format_time, limit_len, use_interactive, ErrorBox, LimitCounter, Loading};
+pub mod api;
+
+use crate::components::{format_time, limit_len, use_interactive, ErrorBox, FieldError, LimitCounter, Loading};
 use crate::error::{AppError, AppResult};
-use crate::personas::api::{deleted_personas, import_persona, shared_library, ClonePersona, RestorePersona};
 use crate::personas::NAME_MAX;
-use crate::types::{DeletedPersona, ImportResult, PersonaExport, SharedPersona};
+use crate::types::{DeletedPersona, ImportConflict, ImportResult, PersonaExport, SharedPersona};
+use api::{deleted_personas, import_persona, shared_library, ClonePersona, RestorePersona};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-
-/// Shows an error next to a form field.
-#[component]
-fn FieldError(error: AppError) -> impl IntoView {
-    view! { <p class="error field-error" role="alert">{error.to_string()}</p> }
-}
 
 #[component]
 pub fn LibraryPage() -> impl IntoView {
@@ -102,7 +98,7 @@ fn SharedRow(s: SharedPersona) -> impl IntoView {
                                 on:input=move |ev| name.set(event_target_value(&ev))/>
                         </label>
                         <LimitCounter text=name max=NAME_MAX id=limit_id.get_value() what="The name"/>
-                        {move || error().map(|e| view! { <FieldError error=e/> })}
+                        <FieldError error=Signal::derive(error)/>
                         <div class="actions">
                             <button type="submit" disabled=move || clone.pending().get() || too_long()>
                                 {move || if clone.pending().get() { "Cloning…" } else { "Clone into my workspace" }}
@@ -181,24 +177,6 @@ fn DeletedRow(d: DeletedPersona, restore: ServerAction<RestorePersona>, last: Rw
     }
 }
 
-/// Which conflict answer an import attempt used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Ask,
-    NewVersion,
-    Rename,
-}
-
-impl Mode {
-    fn as_str(self) -> &'static str {
-        match self {
-            Mode::Ask => "ask",
-            Mode::NewVersion => "new_version",
-            Mode::Rename => "rename",
-        }
-    }
-}
-
 /// Exports larger than this are not persona exports a person wrote; refuse before reading.
 #[cfg(feature = "hydrate")]
 const MAX_FILE_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
@@ -252,7 +230,7 @@ fn summarize(json: &str) -> Option<String> {
 }
 
 /// An import attempt: (mode, JSON, new name) → (mode, result).
-type ImportAction = Action<(Mode, String, Option<String>), (Mode, AppResult<ImportResult>)>;
+type ImportAction = Action<(ImportConflict, String, Option<String>), (ImportConflict, AppResult<ImportResult>)>;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -261,13 +239,13 @@ pub fn ImportPage() -> impl IntoView {
     // The server's message when an import met an existing name: the operator chooses.
     let conflict = RwSignal::new(None::<String>);
     let new_name = RwSignal::new(String::new());
-    let import = Action::new(move |(mode, json, name): &(Mode, String, Option<String>)| {
+    let import = Action::new(move |(mode, json, name): &(ImportConflict, String, Option<String>)| {
         let (mode, json, name) = (*mode, json.clone(), name.clone());
         let suggested = serde_json::from_str::<PersonaExport>(&json).ok().map(|e| format!("{} (imported)", e.name));
         async move {
-            let result = import_persona(json, Some(mode.as_str().to_string()), name).await;
+            let result = import_persona(json, Some(mode), name).await;
             match (&result, mode) {
-                (Err(AppError::Conflict { message }), Mode::Ask) => {
+                (Err(AppError::Conflict { message }), ImportConflict::Ask) => {
                     if let Some(s) = suggested.filter(|_| new_name.get_untracked().is_empty()) {
                         new_name.set(s);
                     }
@@ -279,16 +257,18 @@ pub fn ImportPage() -> impl IntoView {
             (mode, result)
         }
     });
-    let start = move |mode: Mode| {
+    let start = move |mode: ImportConflict| {
         let text = json.get_untracked();
         if text.trim().is_empty() || import.pending().get_untracked() {
             return;
         }
-        let name = (mode == Mode::Rename).then(|| new_name.get_untracked());
+        let name = (mode == ImportConflict::Rename).then(|| new_name.get_untracked());
         import.dispatch((mode, text, name));
     };
-    let error_for = move |m: Mode| match import.value().get() {
-        Some((mode, Err(e))) if mode == m && !(m == Mode::Ask && matches!(e, AppError::Conflict { .. })) => Some(e),
+    let error_for = move |m: ImportConflict| match import.value().get() {
+        Some((mode, Err(e))) if mode == m && !(m == ImportConflict::Ask && matches!(e, AppError::Conflict { .. })) => {
+            Some(e)
+        }
         _ => None,
     };
     // A new input starts over: no stale choice or result.
@@ -302,7 +282,7 @@ pub fn ImportPage() -> impl IntoView {
         <p><A href="/dashboard">"← Personas"</A></p>
         <h1>"Import a persona"</h1>
         <p class="muted">"Choose a file exported from PromptDev (every version, its settings and labels), or paste its JSON."</p>
-        <form class="editor import-form" on:submit=move |ev| { ev.prevent_default(); start(Mode::Ask); }>
+        <form class="editor import-form" on:submit=move |ev| { ev.prevent_default(); start(ImportConflict::Ask); }>
             <label>
                 "Export file (.json)"
                 <input type="file" accept=".json,application/json" on:change=move |ev| {
@@ -324,7 +304,7 @@ pub fn ImportPage() -> impl IntoView {
                 ></textarea>
             </label>
             {move || summarize(&json.get()).map(|s| view! { <p class="muted" data-testid="import-summary">{s}</p> })}
-            {move || error_for(Mode::Ask).map(|e| view! { <FieldError error=e/> })}
+            <FieldError error=Signal::derive(move || error_for(ImportConflict::Ask))/>
             <div class="actions">
                 <button type="submit" disabled=move || import.pending().get() || json.get().trim().is_empty()>
                     {move || if import.pending().get() { "Importing…" } else { "Import" }}
@@ -340,8 +320,8 @@ pub fn ImportPage() -> impl IntoView {
 fn ConflictChoice(
     message: String,
     new_name: RwSignal<String>,
-    start: impl Fn(Mode) + Copy + Send + Sync + 'static,
-    error_for: impl Fn(Mode) -> Option<AppError> + Copy + Send + Sync + 'static,
+    start: impl Fn(ImportConflict) + Copy + Send + Sync + 'static,
+    error_for: impl Fn(ImportConflict) -> Option<AppError> + Copy + Send + Sync + 'static,
     import: ImportAction,
 ) -> impl IntoView {
     view! {
@@ -349,13 +329,13 @@ fn ConflictChoice(
             <h2 id="conflict-title">"This name is taken"</h2>
             <p>{message}</p>
             <div class="choice-option">
-                <button type="button" disabled=move || import.pending().get() on:click=move |_| start(Mode::NewVersion)>
+                <button type="button" disabled=move || import.pending().get() on:click=move |_| start(ImportConflict::NewVersion)>
                     "Add as a new version of the existing persona"
                 </button>
                 <p class="muted">"The export's production version becomes the next version; the existing labels stay where they are."</p>
-                {move || error_for(Mode::NewVersion).map(|e| view! { <FieldError error=e/> })}
+                <FieldError error=Signal::derive(move || error_for(ImportConflict::NewVersion))/>
             </div>
-            <form class="choice-option" on:submit=move |ev| { ev.prevent_default(); start(Mode::Rename); }>
+            <form class="choice-option" on:submit=move |ev| { ev.prevent_default(); start(ImportConflict::Rename); }>
                 <label>
                     "New name"
                     <input
@@ -367,7 +347,7 @@ fn ConflictChoice(
                     />
                 </label>
                 <LimitCounter text=new_name max=NAME_MAX id="new-name-limit" what="The name"/>
-                {move || error_for(Mode::Rename).map(|e| view! { <FieldError error=e/> })}
+                <FieldError error=Signal::derive(move || error_for(ImportConflict::Rename))/>
                 <button type="submit" disabled=move || import.pending().get() || new_name.with(|n| limit_len(n) > NAME_MAX)>
                     "Import under another name"
                 </button>
@@ -378,11 +358,11 @@ fn ConflictChoice(
 }
 
 #[component]
-fn Imported(r: ImportResult, mode: Mode) -> impl IntoView {
+fn Imported(r: ImportResult, mode: ImportConflict) -> impl IntoView {
     let p = r.persona;
     let text = match (mode, r.versions_created) {
         (_, 0) => format!("“{}” already has this content as its latest version; nothing was added. ", p.name),
-        (Mode::NewVersion, _) => format!("Added as version {} of “{}”. ", p.latest_version, p.name),
+        (ImportConflict::NewVersion, _) => format!("Added as version {} of “{}”. ", p.latest_version, p.name),
         (_, 1) => format!("Imported “{}”: 1 version created. ", p.name),
         (_, n) => format!("Imported “{}”: {n} versions created. ", p.name),
     };
