@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use app::engine::config::Config;
+use app::engine::ids::WorkspaceId;
 use clap::{Parser, Subcommand};
 use server::startup::Application;
 use std::io::{BufRead, IsTerminal};
@@ -88,12 +89,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// The database and the workspace of the operator with `email`.
-async fn operator_workspace(config: &Config, email: &str) -> anyhow::Result<(app::engine::db::Db, i64)> {
+async fn operator_workspace(config: &Config, email: &str) -> anyhow::Result<(app::engine::db::Db, WorkspaceId)> {
     let db = app::engine::db::Db::connect(&config.database_url).await?;
-    let ws: Option<i64> = sqlx::query_scalar("SELECT workspace_id FROM accounts WHERE email = $1 AND is_active = 1")
-        .bind(email.trim().to_lowercase())
-        .fetch_optional(&db.pool)
-        .await?;
+    let ws = app::engine::store::accounts::workspace_of_operator(&db, &email.trim().to_lowercase())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let ws = ws.with_context(|| format!("no active operator {email}"))?;
     Ok((db, ws))
 }

@@ -1,12 +1,12 @@
 //! Operators: accounts with argon2id password hashes, workspaces (tenants), login.
 
 use super::db::Db;
+use super::store::accounts;
 use super::{internal, is_unique_violation, now_ms};
 use crate::error::{AppError, AppResult};
 use crate::types::OperatorInfo;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use super::store::accounts;
 
 /// Session key holding the logged-in operator's account id.
 pub const OPERATOR_KEY: &str = "operator_id";

@@ -40,25 +40,25 @@ pub fn parse_message(text: &str) -> AppResult<String> {
 
 /// The workspace `/chat` serves: the one with `slug`, else the configured one, else the
 /// first created. Errors: `NotFound` if there is none.
-pub async fn chat_workspace(state: &AppState, slug: Option<&str>) -> AppResult<i64> {
+pub async fn chat_workspace(state: &AppState, slug: Option<&str>) -> AppResult<WorkspaceId> {
     let id = match slug.or(state.config.chat_workspace.as_deref()) {
         Some(s) => accounts::workspace_by_slug(&state.db, s).await?,
         None => accounts::first_workspace(&state.db).await?,
     };
-    id.map(WorkspaceId::get).ok_or_else(|| AppError::not_found("workspace"))
+    id.ok_or_else(|| AppError::not_found("workspace"))
 }
 
 /// Personas end users can pick: published, active, not deleted, oldest first (the seeded
 /// default comes first). Drafts (no `production` label) are not offered.
-pub async fn personas(db: &Db, workspace_id: i64) -> AppResult<Vec<ChatPersona>> {
-    persona_store::offered(db, WorkspaceId(workspace_id)).await
+pub async fn personas(db: &Db, ws: WorkspaceId) -> AppResult<Vec<ChatPersona>> {
+    persona_store::offered(db, ws).await
 }
 
 /// How a turn or a chat view names its persona.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PersonaChoice {
     /// By id (the chat page, `persona_id`).
-    Id(i64),
+    Id(PersonaId),
     /// By name (the original API's `template_name`).
     Name(String),
     /// The first persona the chat page offers.
@@ -67,25 +67,25 @@ pub enum PersonaChoice {
 
 /// The persona a chat names and whether it is active. Drafts (no `production` label) are
 /// not chattable and answer `NotFound` like unknown or deleted ones.
-pub async fn chat_persona(db: &Db, workspace_id: i64, choice: &PersonaChoice) -> AppResult<(ChatPersona, bool)> {
+pub async fn chat_persona(db: &Db, ws: WorkspaceId, choice: &PersonaChoice) -> AppResult<(ChatPersona, bool)> {
     use persona_store::ChatLookup;
     let lookup = match choice {
-        PersonaChoice::Id(id) => ChatLookup::Id(PersonaId(*id)),
+        PersonaChoice::Id(id) => ChatLookup::Id(*id),
         PersonaChoice::Name(name) => ChatLookup::Name(name),
         PersonaChoice::First => ChatLookup::First,
     };
-    persona_store::chattable(db, WorkspaceId(workspace_id), lookup).await?.ok_or_else(|| AppError::not_found("persona"))
+    persona_store::chattable(db, ws, lookup).await?.ok_or_else(|| AppError::not_found("persona"))
 }
 
 /// The end user's row id, created on first contact.
-pub async fn ensure_end_user(db: &Db, workspace_id: i64, user_id: &str) -> AppResult<i64> {
-    Ok(end_users::ensure(db, WorkspaceId(workspace_id), user_id).await?.get())
+pub async fn ensure_end_user(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<EndUserId> {
+    end_users::ensure(db, ws, user_id).await
 }
 
 /// The end user's row id. Errors: `NotFound` if they never chatted in this workspace.
-pub async fn find_end_user(db: &Db, workspace_id: i64, user_id: &str) -> AppResult<i64> {
-    let id = end_users::find(db, WorkspaceId(workspace_id), user_id).await?;
-    id.map(EndUserId::get).ok_or_else(|| AppError::not_found("user"))
+pub async fn find_end_user(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<EndUserId> {
+    let id = end_users::find(db, ws, user_id).await?;
+    id.ok_or_else(|| AppError::not_found("user"))
 }
 
 /// Stores a message in the session and publishes it to everyone watching.
@@ -102,9 +102,7 @@ pub async fn store_message_with(
     meta: MessageMeta,
 ) -> AppResult<Message> {
     let message = messages::insert(&state.db, at, sender, content, meta, now_ms()).await?;
-    state
-        .events
-        .publish(at.workspace_id.get(), LiveEvent::Message { user_id: at.user_id.clone(), message: message.clone() });
+    state.events.publish(at.workspace_id, LiveEvent::Message { user_id: at.user_id.clone(), message: message.clone() });
     Ok(message)
 }
 
@@ -114,13 +112,13 @@ pub async fn message(db: &Db, ws: WorkspaceId, id: MessageId) -> AppResult<Messa
 }
 
 /// Messages stored in a session so far (every sender).
-pub async fn session_message_count(db: &Db, workspace_id: i64, session_id: i64) -> AppResult<i64> {
-    messages::count_in_session(db, WorkspaceId(workspace_id), SessionId(session_id)).await
+pub async fn session_message_count(db: &Db, ws: WorkspaceId, session: SessionId) -> AppResult<i64> {
+    messages::count_in_session(db, ws, session).await
 }
 
 /// Whether an operator has halted this user.
-pub async fn is_halted(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<bool> {
-    user_state::is_halted(db, WorkspaceId(workspace_id), EndUserId(end_user_id)).await
+pub async fn is_halted(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResult<bool> {
+    user_state::is_halted(db, ws, end_user).await
 }
 
 /// The chat as the user sees it when opening a persona: all messages of the session.
@@ -129,22 +127,21 @@ pub async fn is_halted(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResul
 /// session behind. Errors: `Invalid` (user id), `NotFound` (persona unknown, deleted or a draft).
 pub async fn history(
     state: &AppState,
-    workspace_id: i64,
+    ws: WorkspaceId,
     user_id: &str,
-    persona_id: Option<i64>,
+    persona_id: Option<PersonaId>,
 ) -> AppResult<ChatHistory> {
-    let ws = WorkspaceId(workspace_id);
     let user_id = parse_user_id(user_id)?;
     let end_user = end_users::find(&state.db, ws, &user_id).await?;
     let choice = match (persona_id, end_user) {
         (Some(id), _) => PersonaChoice::Id(id),
         (None, Some(eu)) => match persona_store::last_chatted(&state.db, ws, eu).await? {
-            Some(id) => PersonaChoice::Id(id.get()),
+            Some(id) => PersonaChoice::Id(id),
             None => PersonaChoice::First,
         },
         (None, None) => PersonaChoice::First,
     };
-    let (persona, available) = chat_persona(&state.db, workspace_id, &choice).await?;
+    let (persona, available) = chat_persona(&state.db, ws, &choice).await?;
     let Some(end_user) = end_user else {
         return Ok(ChatHistory { session_id: None, persona, messages: Vec::new(), paused: false, available });
     };

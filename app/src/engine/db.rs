@@ -23,6 +23,11 @@ pub struct Db {
 }
 
 impl Db {
+    /// One round trip (`SELECT 1`), for health checks. Errors: the database does not answer.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
     /// Opens the database at `url` (`sqlite://path` creates the file and its directory;
     /// `postgres://…` must exist) and applies pending migrations.
     /// Errors: unreachable server, unwritable path, a failed migration.

@@ -1,13 +1,14 @@
 //! In-process event bus: every stored message and every halt/resume is published here
 //! and fanned out to Server-Sent Event streams (operators' monitor, the user's chat).
 
+use super::ids::WorkspaceId;
 use crate::types::LiveEvent;
 use tokio::sync::broadcast;
 
 /// An event and the workspace it belongs to (subscribers filter on it).
 #[derive(Clone, Debug)]
 pub struct WorkspaceEvent {
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub event: LiveEvent,
 }
 
@@ -31,7 +32,7 @@ impl EventBus {
     }
 
     /// Publishes to current subscribers; no subscriber is not an error.
-    pub fn publish(&self, workspace_id: i64, event: LiveEvent) {
+    pub fn publish(&self, workspace_id: WorkspaceId, event: LiveEvent) {
         let _ = self.tx.send(WorkspaceEvent { workspace_id, event });
     }
 

@@ -32,8 +32,8 @@ async fn end_user(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<EndUserI
 }
 
 /// The user's memory, by key.
-pub async fn memory(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<Vec<MemoryEntry>> {
-    store::list(db, WorkspaceId(workspace_id), EndUserId(end_user_id)).await
+pub async fn memory(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResult<Vec<MemoryEntry>> {
+    store::list(db, ws, end_user).await
 }
 
 /// The user's memory as the template's `memory` object.
@@ -48,12 +48,11 @@ pub async fn memory_map(
 /// Sets one memory entry (JSON value, at most 16 KiB serialised). Errors: `Invalid`, `NotFound` (user).
 pub async fn set_memory(
     db: &Db,
-    workspace_id: i64,
+    ws: WorkspaceId,
     user_id: &str,
     key: &str,
     value: &serde_json::Value,
 ) -> AppResult<MemoryEntry> {
-    let ws = WorkspaceId(workspace_id);
     let key = parse_memory_key(key)?;
     let raw = serde_json::to_string(value).map_err(|e| super::internal("memory json", e))?;
     if raw.len() > MAX_MEMORY_VALUE_BYTES {
@@ -66,15 +65,13 @@ pub async fn set_memory(
 
 /// The row id of a memory entry (the original API's `memory_id`; stable across updates).
 /// Errors: `NotFound` (user or key).
-pub async fn memory_id(db: &Db, workspace_id: i64, user_id: &str, key: &str) -> AppResult<i64> {
-    let ws = WorkspaceId(workspace_id);
+pub async fn memory_id(db: &Db, ws: WorkspaceId, user_id: &str, key: &str) -> AppResult<i64> {
     let eu = end_user(db, ws, user_id).await?;
     store::id_of(db, ws, eu, key).await?.ok_or_else(|| AppError::not_found("memory key"))
 }
 
 /// Deletes one memory entry. Errors: `NotFound` (user or key).
-pub async fn delete_memory(db: &Db, workspace_id: i64, user_id: &str, key: &str) -> AppResult<()> {
-    let ws = WorkspaceId(workspace_id);
+pub async fn delete_memory(db: &Db, ws: WorkspaceId, user_id: &str, key: &str) -> AppResult<()> {
     let eu = end_user(db, ws, user_id).await?;
     if !store::delete(db, ws, eu, key).await? {
         return Err(AppError::not_found("memory key"));

@@ -12,9 +12,8 @@ use crate::types::{
     ChatSessionSummary, Conversation, EndUserSummary, LiveEvent, Message, Sender, UserState, LAST_MESSAGE_PREVIEW_CHARS,
 };
 
-// Kept at their old paths for the REST handlers and server functions.
-pub use super::memory::{delete_memory, memory, memory_id, set_memory, MAX_MEMORY_KEY_CHARS};
-pub use super::store::llm_requests::LlmRequestRow;
+use super::memory::memory;
+use super::store::llm_requests::LlmRequestRow;
 
 /// Most users listed at once (most recently active first).
 pub const USER_LIST_LIMIT: i64 = 500;
@@ -25,8 +24,8 @@ pub const MAX_REASON_CHARS: usize = 500;
 
 /// End users of the workspace with message counts, last activity, status and a preview
 /// of their newest message (at most [`LAST_MESSAGE_PREVIEW_CHARS`] characters, `…` when cut).
-pub async fn list_users(db: &Db, workspace_id: i64) -> AppResult<Vec<EndUserSummary>> {
-    let mut users = end_users::summaries(db, WorkspaceId(workspace_id), USER_LIST_LIMIT).await?;
+pub async fn list_users(db: &Db, ws: WorkspaceId) -> AppResult<Vec<EndUserSummary>> {
+    let mut users = end_users::summaries(db, ws, USER_LIST_LIMIT).await?;
     for u in &mut users {
         u.last_message = u.last_message.as_deref().map(preview);
     }
@@ -45,50 +44,48 @@ pub fn preview(text: &str) -> String {
 }
 
 /// The user's chat sessions, most recently active first.
-pub async fn sessions(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<Vec<ChatSessionSummary>> {
-    session_store::summaries(db, WorkspaceId(workspace_id), EndUserId(end_user_id)).await
+pub async fn sessions(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResult<Vec<ChatSessionSummary>> {
+    session_store::summaries(db, ws, end_user).await
 }
 
 /// Halt state of a user.
-pub async fn user_state(db: &Db, workspace_id: i64, end_user_id: i64) -> AppResult<UserState> {
-    state_store::get(db, WorkspaceId(workspace_id), EndUserId(end_user_id)).await
+pub async fn user_state(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResult<UserState> {
+    state_store::get(db, ws, end_user).await
 }
 
 /// A user's whole conversation (all personas, newest 500 messages), state and memory.
 /// Errors: `NotFound` if the user is not in this workspace.
-pub async fn conversation(db: &Db, workspace_id: i64, user_id: &str) -> AppResult<Conversation> {
-    let end_user_id = find_end_user(db, workspace_id, user_id).await?;
-    let (ws, eu) = (WorkspaceId(workspace_id), EndUserId(end_user_id));
+pub async fn conversation(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<Conversation> {
+    let eu = find_end_user(db, ws, user_id).await?;
     Ok(Conversation {
         user_id: user_id.to_string(),
         state: state_store::get(db, ws, eu).await?,
         messages: messages::newest_of_user(db, ws, eu, CONVERSATION_LIMIT).await?,
-        memory: memory(db, workspace_id, end_user_id).await?,
+        memory: memory(db, ws, eu).await?,
         sessions: session_store::summaries(db, ws, eu).await?,
     })
 }
 
 async fn set_halted(
     state: &AppState,
-    workspace_id: i64,
+    ws: WorkspaceId,
     user_id: &str,
     by: &str,
     reason: Option<&str>,
 ) -> AppResult<UserState> {
-    let ws = WorkspaceId(workspace_id);
-    let eu = EndUserId(find_end_user(&state.db, workspace_id, user_id).await?);
+    let eu = find_end_user(&state.db, ws, user_id).await?;
     state_store::set(&state.db, ws, eu, reason.map(|r| (r, by, now_ms()))).await?;
     let action = if reason.is_some() { "halt" } else { "resume" };
     audit::record(&state.db, ws, by, action, user_id, reason.unwrap_or_default()).await?;
     let st = state_store::get(&state.db, ws, eu).await?;
-    state.events.publish(workspace_id, LiveEvent::State { user_id: user_id.to_string(), state: st.clone() });
+    state.events.publish(ws, LiveEvent::State { user_id: user_id.to_string(), state: st.clone() });
     Ok(st)
 }
 
 /// Halts a user's conversation: their messages are stored, answered with the pause
 /// notice, and no LLM is called until [`resume`]. Errors: `Invalid` (reason missing or
 /// longer than 500 characters), `NotFound` (user).
-pub async fn halt(state: &AppState, workspace_id: i64, user_id: &str, by: &str, reason: &str) -> AppResult<UserState> {
+pub async fn halt(state: &AppState, ws: WorkspaceId, user_id: &str, by: &str, reason: &str) -> AppResult<UserState> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::invalid("reason", "say why the conversation is halted"));
@@ -96,13 +93,13 @@ pub async fn halt(state: &AppState, workspace_id: i64, user_id: &str, by: &str, 
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(AppError::invalid("reason", format!("a reason is at most {MAX_REASON_CHARS} characters")));
     }
-    set_halted(state, workspace_id, user_id, by, Some(reason)).await
+    set_halted(state, ws, user_id, by, Some(reason)).await
 }
 
 /// Resumes a halted conversation (without answering what was sent meanwhile: that is
 /// `turn::resume`). Errors: `NotFound` (user).
-pub async fn resume(state: &AppState, workspace_id: i64, user_id: &str, by: &str) -> AppResult<UserState> {
-    set_halted(state, workspace_id, user_id, by, None).await
+pub async fn resume(state: &AppState, ws: WorkspaceId, user_id: &str, by: &str) -> AppResult<UserState> {
+    set_halted(state, ws, user_id, by, None).await
 }
 
 /// Stores an operator's message in one of the user's chat sessions (`session_id`; None =
@@ -111,16 +108,15 @@ pub async fn resume(state: &AppState, workspace_id: i64, user_id: &str, by: &str
 /// has no chat yet).
 pub async fn inject(
     state: &AppState,
-    workspace_id: i64,
+    ws: WorkspaceId,
     user_id: &str,
     by: &str,
     text: &str,
-    session_id: Option<i64>,
+    session: Option<SessionId>,
 ) -> AppResult<Message> {
     let text = parse_message(text)?;
-    let ws = WorkspaceId(workspace_id);
-    let eu = EndUserId(find_end_user(&state.db, workspace_id, user_id).await?);
-    let at = session_store::of_user_or_latest(&state.db, ws, eu, session_id.map(SessionId))
+    let eu = find_end_user(&state.db, ws, user_id).await?;
+    let at = session_store::of_user_or_latest(&state.db, ws, eu, session)
         .await?
         .ok_or_else(|| AppError::not_found("chat session"))?;
     audit::record(&state.db, ws, by, "inject", user_id, &text).await?;
@@ -128,6 +124,6 @@ pub async fn inject(
 }
 
 /// The newest `limit` (≤ 500) LLM requests of the workspace.
-pub async fn llm_requests(db: &Db, workspace_id: i64, limit: i64) -> AppResult<Vec<LlmRequestRow>> {
-    super::store::llm_requests::newest(db, WorkspaceId(workspace_id), limit).await
+pub async fn llm_requests(db: &Db, ws: WorkspaceId, limit: i64) -> AppResult<Vec<LlmRequestRow>> {
+    super::store::llm_requests::newest(db, ws, limit).await
 }

@@ -3,7 +3,7 @@
 //! AI-assisted drafting of a new template.
 
 use super::chat;
-use super::ids::{EndUserId, PersonaId, WorkspaceId};
+use super::ids::{PersonaId, WorkspaceId};
 use super::llm;
 use super::prompt::{build_messages, TurnInput};
 use super::store::llm_requests::{self, RequestLog};
@@ -17,22 +17,8 @@ use crate::types::{
 use serde_json::{Map, Value};
 use std::time::Instant;
 
-/// The sample message when the operator leaves it empty.
-pub const DEFAULT_SAMPLE_MESSAGE: &str = "Hi! How are you?";
 /// Longest description for AI drafting, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
-
-/// A JSON object from a form field (blank = empty). Errors: `Invalid` naming `field`.
-pub fn parse_object(field: &str, json: &str) -> AppResult<Map<String, Value>> {
-    if json.trim().is_empty() {
-        return Ok(Map::new());
-    }
-    match serde_json::from_str::<Value>(json) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(AppError::invalid(field, format!("{field} must be a JSON object like {{\"name\": \"Ann\"}}"))),
-        Err(e) => Err(AppError::invalid(field, format!("{field} is not valid JSON: {e}"))),
-    }
-}
 
 type History = Vec<(Sender, String, i64)>;
 
@@ -40,15 +26,14 @@ type History = Vec<(Sender, String, i64)>;
 /// Errors: `NotFound` (user).
 async fn user_sample(
     state: &AppState,
-    workspace_id: i64,
+    ws: WorkspaceId,
     user_id: &str,
-    persona_id: Option<i64>,
+    persona_id: Option<PersonaId>,
 ) -> AppResult<(Map<String, Value>, History)> {
-    let ws = WorkspaceId(workspace_id);
-    let end_user = EndUserId(chat::find_end_user(&state.db, workspace_id, user_id).await?);
+    let end_user = chat::find_end_user(&state.db, ws, user_id).await?;
     let memory = memory::memory_map(&state.db, ws, end_user).await?;
     let session = match persona_id {
-        Some(pid) => sessions::latest(&state.db.pool, ws, end_user, PersonaId(pid)).await?,
+        Some(pid) => sessions::latest(&state.db.pool, ws, end_user, pid).await?,
         None => None,
     };
     let history = match session {
@@ -65,14 +50,14 @@ async fn user_sample(
 /// the LLM would receive. Nothing is stored and no LLM is called.
 /// Errors: `Template` (syntax or render error, with line), `Invalid` (content, variables),
 /// `NotFound` (user).
-pub async fn preview(state: &AppState, workspace_id: i64, req: &PreviewRequest) -> AppResult<Preview> {
+pub async fn preview(state: &AppState, ws: WorkspaceId, req: &PreviewRequest) -> AppResult<Preview> {
     super::render::check(&req.content)?;
     personas::validate_variables(&req.variables)?;
     let (memory, history) = match &req.user_id {
-        Some(u) => user_sample(state, workspace_id, &chat::parse_user_id(u)?, req.persona_id).await?,
+        Some(u) => user_sample(state, ws, &chat::parse_user_id(u)?, req.persona_id.map(PersonaId)).await?,
         None => (req.memory.clone(), Vec::new()),
     };
-    let message = if req.message.trim().is_empty() { DEFAULT_SAMPLE_MESSAGE } else { req.message.as_str() };
+    let message = if req.message.trim().is_empty() { crate::types::SAMPLE_MESSAGE } else { req.message.as_str() };
     let user_id = req.user_id.clone().unwrap_or_else(|| "sample-user".into());
     let input = TurnInput { user_id: &user_id, current_message: message, history: &history, memory: &memory };
     let messages = build_messages(req.kind, &req.content, &req.variables, &req.values, &input)?;
@@ -86,8 +71,8 @@ pub async fn preview(state: &AppState, workspace_id: i64, req: &PreviewRequest) 
 /// reported in the result. Errors: `Invalid` (message, version count), `NotFound`.
 pub async fn run(
     state: &AppState,
-    workspace_id: i64,
-    template_id: i64,
+    ws: WorkspaceId,
+    id: PersonaId,
     versions: &[i64],
     message: &str,
     user_id: Option<&str>,
@@ -98,10 +83,10 @@ pub async fn run(
     }
     let mut chosen = Vec::with_capacity(versions.len());
     for n in versions {
-        chosen.push(personas::version(&state.db, workspace_id, template_id, *n).await?);
+        chosen.push(personas::version(&state.db, ws, id, *n).await?);
     }
     let (memory, history) = match user_id {
-        Some(u) => user_sample(state, workspace_id, &chat::parse_user_id(u)?, Some(template_id)).await?,
+        Some(u) => user_sample(state, ws, &chat::parse_user_id(u)?, Some(id)).await?,
         None => (Map::new(), Vec::new()),
     };
     let sample_user = user_id.unwrap_or("playground").to_string();
@@ -110,9 +95,9 @@ pub async fn run(
         async move {
             let input = TurnInput { user_id: sample_user, current_message: message, history, memory };
             let mut log = RequestLog {
-                template_id: Some(PersonaId(template_id)),
+                template_id: Some(id),
                 template_version: Some(v.version),
-                ..RequestLog::new(&state.llm, WorkspaceId(workspace_id), "playground", &v.settings)
+                ..RequestLog::new(&state.llm, ws, "playground", &v.settings)
             };
             let mut result = PlaygroundResult {
                 version: v.version,
@@ -197,7 +182,7 @@ pub fn extract_template(answer: &str) -> String {
 /// may not compile: then `error` says why and the operator fixes it in the editor.
 /// Variables it reads that the pipeline does not provide come back as suggestions.
 /// Logged with source `draft`. Errors: `Invalid` (description), `LlmFailed`.
-pub async fn draft(state: &AppState, workspace_id: i64, description: &str) -> AppResult<PersonaDraft> {
+pub async fn draft(state: &AppState, ws: WorkspaceId, description: &str) -> AppResult<PersonaDraft> {
     let description = description.trim();
     if description.is_empty() || description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(AppError::invalid(
@@ -217,7 +202,7 @@ pub async fn draft(state: &AppState, workspace_id: i64, description: &str) -> Ap
         model,
         messages: &messages,
         latency_ms: started.elapsed().as_millis() as i64,
-        ..RequestLog::new(&state.llm, WorkspaceId(workspace_id), "draft", &settings)
+        ..RequestLog::new(&state.llm, ws, "draft", &settings)
     };
     let completion = match result {
         Ok(c) if !c.content.trim().is_empty() => c,
@@ -279,13 +264,5 @@ mod tests {
             "{% if memory %}{% for key, value in memory|items %}- {{ key }}: {{ value }}\n{% endfor %}{% endif %}";
         assert!(DRAFT_INSTRUCTIONS.contains(example));
         crate::engine::render::check(example).unwrap();
-    }
-
-    #[test]
-    fn form_objects_must_be_json_objects() {
-        assert!(parse_object("memory", "").unwrap().is_empty());
-        assert_eq!(parse_object("memory", r#"{"a": 1}"#).unwrap()["a"], 1);
-        assert!(matches!(parse_object("memory", "[1]"), Err(AppError::Invalid { .. })));
-        assert!(matches!(parse_object("memory", "{oops"), Err(AppError::Invalid { .. })));
     }
 }

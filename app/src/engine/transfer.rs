@@ -3,6 +3,7 @@
 //! personas can live in git.
 
 use super::db::Db;
+use super::ids::{PersonaId, WorkspaceId};
 use super::personas;
 use crate::error::{AppError, AppResult};
 use crate::types::{ExportedLabel, ExportedVersion, ImportConflict, ImportResult, PersonaExport, VersionDraft};
@@ -17,8 +18,8 @@ pub const MAX_IMPORT_VERSIONS: usize = 2000;
 
 /// A persona with every version (settings, variables, notes, authors, times) and its labels.
 /// Errors: `NotFound`.
-pub async fn export(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<PersonaExport> {
-    let p = personas::get(db, workspace_id, template_id).await?;
+pub async fn export(db: &Db, ws: WorkspaceId, id: PersonaId) -> AppResult<PersonaExport> {
+    let p = personas::get(db, ws, id).await?;
     let mut versions: Vec<ExportedVersion> = p
         .versions
         .into_iter()
@@ -135,7 +136,7 @@ fn validated(export: &PersonaExport) -> AppResult<(Vec<(i64, VersionDraft, Strin
 /// under `new_name`. Errors: `Invalid`, `Template`, `Conflict`.
 pub async fn import(
     db: &Db,
-    workspace_id: i64,
+    ws: WorkspaceId,
     export: &PersonaExport,
     on_conflict: ImportConflict,
     new_name: Option<&str>,
@@ -143,7 +144,7 @@ pub async fn import(
 ) -> AppResult<ImportResult> {
     let (versions, labels) = validated(export)?;
     let name = personas::parse_name(&export.name)?;
-    let existing = personas::find_by_name(db, workspace_id, &name).await?;
+    let existing = personas::find_by_name(db, ws, &name).await?;
     let target_name = match (existing, on_conflict) {
         (None, _) => name,
         (Some(_), ImportConflict::Ask) => {
@@ -158,9 +159,9 @@ pub async fn import(
             let (_, draft, _, _) = &versions[(prod - 1) as usize];
             let mut draft = draft.clone();
             draft.note = format!("Imported (version {prod} of the export)");
-            let r = personas::save_version(db, workspace_id, id, &draft, actor).await?;
+            let r = personas::save_version(db, ws, id, &draft, actor).await?;
             return Ok(ImportResult {
-                persona: personas::summary(db, workspace_id, id).await?,
+                persona: personas::summary(db, ws, id).await?,
                 versions_created: if r.unchanged { 0 } else { 1 },
             });
         }
@@ -172,8 +173,7 @@ pub async fn import(
             personas::parse_name(n)?
         }
     };
-    let persona =
-        personas::insert_imported(db, workspace_id, &target_name, export.active, &versions, &labels, actor).await?;
+    let persona = personas::insert_imported(db, ws, &target_name, export.active, &versions, &labels, actor).await?;
     Ok(ImportResult { persona, versions_created: versions.len() as i64 })
 }
 
@@ -246,7 +246,7 @@ mod tests {
                     created_at: 1000 * n,
                 })
                 .collect(),
-            labels: vec![ExportedLabel { name: "production".into(), version: 1 }],
+            labels: vec![ExportedLabel { name: crate::types::PRODUCTION.into(), version: 1 }],
         }
     }
 
@@ -275,7 +275,7 @@ mod tests {
         let mut no_prod = sample();
         no_prod.labels.clear();
         let (_, labels) = validated(&no_prod).unwrap();
-        assert_eq!(labels, vec![("production".to_string(), 2)]);
+        assert_eq!(labels, vec![(crate::types::PRODUCTION.to_string(), 2)]);
         let mut dangling = sample();
         dangling.labels.push(ExportedLabel { name: "staging".into(), version: 9 });
         assert!(validated(&dangling).is_err());

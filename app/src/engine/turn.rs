@@ -29,7 +29,9 @@ use super::store::llm_requests::{self, RequestLog};
 use super::store::{messages, sessions};
 use super::{memory, personas, AppState};
 use crate::error::{AppError, AppResult};
-use crate::types::{ChatMessage, Message, Sender, TurnOutcome, UserState, VersionInfo, PAUSE_NOTICE, UNAVAILABLE_NOTICE};
+use crate::types::{
+    ChatMessage, Message, Sender, TurnOutcome, UserState, VersionInfo, PAUSE_NOTICE, UNAVAILABLE_NOTICE,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -80,13 +82,13 @@ impl Turns {
 /// A message to answer: who sends it, to which persona and which chat.
 #[derive(Clone, Debug)]
 pub struct TurnRequest {
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     /// The end user, as the caller's identity decided it (cookie, operator on behalf of).
     pub user_id: String,
     pub persona: PersonaChoice,
     /// One of the user's chat sessions; None = their latest with the persona (created on
     /// the first message).
-    pub session_id: Option<i64>,
+    pub session_id: Option<SessionId>,
     pub text: String,
 }
 
@@ -96,33 +98,38 @@ pub struct TurnRequest {
 /// `NotFound` (persona unknown, deleted or a draft; session not the user's),
 /// `Conflict` (persona inactive). An LLM or template failure is not an error: the
 /// outcome is [`TurnOutcome::Failed`].
-#[tracing::instrument(skip(state, req), fields(workspace_id = req.workspace_id, user_id = %req.user_id))]
+#[tracing::instrument(skip(state, req), fields(workspace_id = %req.workspace_id, user_id = %req.user_id))]
 pub async fn submit(state: &AppState, req: TurnRequest) -> AppResult<TurnOutcome> {
     let user_id = chat::parse_user_id(&req.user_id)?;
     let text = chat::parse_message(&req.text)?;
-    let ws = WorkspaceId(req.workspace_id);
+    let ws = req.workspace_id;
     let (at, active) = match req.session_id {
         Some(session_id) => {
-            let at = sessions::of_user(&state.db, ws, &user_id, SessionId(session_id))
+            let at = sessions::of_user(&state.db, ws, &user_id, session_id)
                 .await?
                 .ok_or_else(|| AppError::not_found("chat session"))?;
-            if matches!(req.persona, PersonaChoice::Id(id) if id != at.persona_id.get()) {
+            if matches!(req.persona, PersonaChoice::Id(id) if id != at.persona_id) {
                 return Err(AppError::invalid("session_id", "this chat session is with another persona"));
             }
-            let (_, active) =
-                chat::chat_persona(&state.db, ws.get(), &PersonaChoice::Id(at.persona_id.get())).await?;
+            let (_, active) = chat::chat_persona(&state.db, ws, &PersonaChoice::Id(at.persona_id)).await?;
             (at, active)
         }
         None => {
-            let (persona, active) = chat::chat_persona(&state.db, ws.get(), &req.persona).await?;
+            let (persona, active) = chat::chat_persona(&state.db, ws, &req.persona).await?;
             if !active {
                 return Err(AppError::Conflict { message: UNAVAILABLE_NOTICE.into() });
             }
-            let end_user_id = EndUserId(chat::ensure_end_user(&state.db, ws.get(), &user_id).await?);
+            let end_user_id = chat::ensure_end_user(&state.db, ws, &user_id).await?;
             let persona_id = PersonaId(persona.id);
             let session_id = ensure_session(state, ws, end_user_id, persona_id).await?;
-            let at =
-                SessionRef { workspace_id: ws, user_id, end_user_id, session_id, persona_id, persona_name: persona.name };
+            let at = SessionRef {
+                workspace_id: ws,
+                user_id,
+                end_user_id,
+                session_id,
+                persona_id,
+                persona_name: persona.name,
+            };
             (at, active)
         }
     };
@@ -301,7 +308,7 @@ async fn run_one(state: &AppState, at: &SessionRef, user_message: Message) -> Ap
 
 /// Stage 1 — halted: stores and returns the pause notice (no LLM), else None.
 async fn pause_if_halted(state: &AppState, at: &SessionRef, id: MessageId) -> AppResult<Option<Message>> {
-    if !chat::is_halted(&state.db, at.workspace_id.get(), at.end_user_id.get()).await? {
+    if !chat::is_halted(&state.db, at.workspace_id, at.end_user_id).await? {
         return Ok(None);
     }
     let meta = MessageMeta { reply_to: Some(id), ..Default::default() };
@@ -313,7 +320,7 @@ async fn pause_if_halted(state: &AppState, at: &SessionRef, id: MessageId) -> Ap
 /// Stage 2 — the version `production` points to; None when the persona was unpublished
 /// meanwhile (the turn fails).
 async fn production_version(state: &AppState, at: &SessionRef) -> AppResult<Option<VersionInfo>> {
-    match personas::production(&state.db, at.workspace_id.get(), at.persona_id.get()).await {
+    match personas::production(&state.db, at.workspace_id, at.persona_id).await {
         Ok(v) => Ok(Some(v)),
         Err(AppError::NotFound { .. }) => {
             tracing::warn!(persona_id = %at.persona_id, "persona has no production version");
@@ -412,9 +419,9 @@ fn spawn_turn(state: &AppState, at: SessionRef, message_id: MessageId) {
 /// After a resume: in each of the user's chats whose last user message has no assistant
 /// reply after it (pause notices and operator messages do not count), runs a turn for
 /// that message in the background; replies are pushed live. Returns how many turns started.
-pub async fn answer_after_resume(state: &AppState, workspace_id: i64, user_id: &str) -> AppResult<usize> {
+pub async fn answer_after_resume(state: &AppState, ws: WorkspaceId, user_id: &str) -> AppResult<usize> {
     let mut started = 0;
-    for (at, last_user) in sessions::with_last_user_message(&state.db, WorkspaceId(workspace_id), user_id).await? {
+    for (at, last_user) in sessions::with_last_user_message(&state.db, ws, user_id).await? {
         let Some(last_user) = last_user else { continue };
         if messages::assistant_after(&state.db, at.session_id, last_user).await? {
             continue;
@@ -428,9 +435,9 @@ pub async fn answer_after_resume(state: &AppState, workspace_id: i64, user_id: &
 
 /// Resumes a halted user ([`super::monitor::resume`]) and answers what they sent while
 /// halted ([`answer_after_resume`]). Errors: `NotFound` (user).
-pub async fn resume(state: &AppState, workspace_id: i64, user_id: &str, by: &str) -> AppResult<UserState> {
-    let st = super::monitor::resume(state, workspace_id, user_id, by).await?;
-    answer_after_resume(state, workspace_id, user_id).await?;
+pub async fn resume(state: &AppState, ws: WorkspaceId, user_id: &str, by: &str) -> AppResult<UserState> {
+    let st = super::monitor::resume(state, ws, user_id, by).await?;
+    answer_after_resume(state, ws, user_id).await?;
     Ok(st)
 }
 

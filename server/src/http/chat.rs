@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Operator};
+use app::engine::ids::{PersonaId, SessionId};
 use app::engine::{chat, personas, turn, AppState};
 use app::error::AppError;
 use app::types::TurnOutcome;
@@ -28,10 +29,10 @@ struct ChatBody {
     template_name: Option<String>,
     /// The persona by id (instead of `template_name`).
     #[serde(default)]
-    persona_id: Option<i64>,
+    persona_id: Option<PersonaId>,
     /// One of this user's chat sessions; default: their latest with the persona.
     #[serde(default)]
-    session_id: Option<i64>,
+    session_id: Option<SessionId>,
     /// Workspace slug; must be the operator's own (another one is 404).
     #[serde(default)]
     workspace: Option<String>,
@@ -53,7 +54,7 @@ async fn chat_turn(
     Operator(op): Operator,
     ApiJson(b): ApiJson<ChatBody>,
 ) -> Result<Response, ApiError> {
-    let ws = op.workspace_id;
+    let ws = op.workspace();
     if let Some(slug) = b.workspace.as_deref() {
         if chat::chat_workspace(&state, Some(slug)).await? != ws {
             return Err(AppError::not_found("workspace").into());
@@ -81,7 +82,7 @@ async fn chat_turn(
         TurnOutcome::Failed { user_message, .. } => (AppError::LlmFailed.status(), user_message, None),
     };
     let session_id = user_message.session_id;
-    let message_count = chat::session_message_count(&state.db, ws, session_id).await?;
+    let message_count = chat::session_message_count(&state.db, ws, SessionId(session_id)).await?;
     let mut body = serde_json::to_value(&outcome).map_err(|e| app::engine::internal("chat json", e))?;
     let text = reply.map(|m| m.content.clone());
     body["reply"] = json!(text);

@@ -15,7 +15,7 @@ pub fn router() -> Router<AppState> {
 /// `GET /health` → `{"status":"ok","database":"ok","llm":<kind>}`; 503
 /// `{"status":"error","database":"unreachable"}` if the database does not answer.
 async fn health(State(state): State<AppState>) -> Response {
-    match sqlx::query("SELECT 1").execute(&state.db.pool).await {
+    match state.db.ping().await {
         Ok(_) => Json(json!({"status": "ok", "database": "ok", "llm": state.llm.kind()})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");

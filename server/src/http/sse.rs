@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::extract::Operator;
+use app::engine::ids::WorkspaceId;
 use app::engine::{chat, identity, AppState};
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -18,7 +19,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/admin/events", get(admin_events)).route("/chat/events", get(chat_events))
 }
 
-fn stream(state: &AppState, workspace_id: i64, user: Option<String>) -> impl Stream<Item = Result<Event, Infallible>> {
+fn stream(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    user: Option<String>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
     BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
         let ev = item.ok()?;
         // An end user gets their own events and the workspace-wide ones (persona availability).
@@ -35,7 +40,7 @@ pub async fn admin_events(
     State(state): State<AppState>,
     Operator(op): Operator,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    Sse::new(stream(&state, op.workspace_id, None)).keep_alive(KeepAlive::default())
+    Sse::new(stream(&state, op.workspace(), None)).keep_alive(KeepAlive::default())
 }
 
 #[derive(serde::Deserialize)]

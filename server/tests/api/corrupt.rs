@@ -54,8 +54,9 @@ async fn unreadable_memory_is_an_error(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;
     assert_eq!(app.chat("cy", "hi").await.0, StatusCode::OK);
-    let (s, _) =
-        app.request(reqwest::Method::PUT, "/admin/users/cy/memory/name", Some(serde_json::json!({"value": "Cy"}))).await;
+    let (s, _) = app
+        .request(reqwest::Method::PUT, "/admin/users/cy/memory/name", Some(serde_json::json!({"value": "Cy"})))
+        .await;
     assert_eq!(s, StatusCode::OK);
     exec(&app, "UPDATE user_memory SET value = '{broken' WHERE key = 'name'").await;
     let (s, body) = app.get("/admin/users/cy/memory").await;

@@ -162,10 +162,11 @@ async fn upgrading_gives_the_seeded_persona_short_replies(b: Backend) {
     pool.close().await;
 
     let db = app::engine::db::Db::connect(&url).await.expect("the remaining migrations apply");
-    let max_tokens = |ws, id| {
+    use app::engine::ids::{PersonaId, WorkspaceId};
+    let max_tokens = |ws: i64, id: i64| {
         let db = db.clone();
         async move {
-            let p = app::engine::personas::get(&db, ws, id).await.unwrap();
+            let p = app::engine::personas::get(&db, WorkspaceId(ws), PersonaId(id)).await.unwrap();
             // Newest first.
             p.versions.iter().map(|v| v.settings.max_tokens).collect::<Vec<_>>()
         }
@@ -174,7 +175,7 @@ async fn upgrading_gives_the_seeded_persona_short_replies(b: Backend) {
     assert_eq!(max_tokens(1, 1).await, vec![256, short], "only the seeded version 1 changes");
     assert_eq!(max_tokens(1, 2).await, vec![300, 256], "other personas keep what they store");
     assert_eq!(max_tokens(2, 3).await, vec![short]);
-    let v = app::engine::personas::get(&db, 1, 1).await.unwrap().versions.pop().unwrap();
+    let v = app::engine::personas::get(&db, WorkspaceId(1), PersonaId(1)).await.unwrap().versions.pop().unwrap();
     assert_eq!(v.settings, ModelSettings::default(), "the rest of its settings are as seeded, penalty on");
 }
 on_both!(upgrading_gives_the_seeded_persona_short_replies);

@@ -181,7 +181,8 @@ async fn inactive_personas_are_refused_in_chat(b: Backend) {
     let ws = app::engine::chat::chat_workspace(&app.state, None).await.unwrap();
     let offered = app::engine::chat::personas(&app.state.db, ws).await.unwrap();
     assert!(offered.iter().all(|p| p.id != id), "not offered in chat");
-    let hist = app::engine::chat::history(&app.state, ws, "sleepy", Some(id)).await.unwrap();
+    let hist =
+        app::engine::chat::history(&app.state, ws, "sleepy", Some(app::engine::ids::PersonaId(id))).await.unwrap();
     assert!(!hist.available);
     assert_eq!(hist.messages.len(), 2, "the conversation is kept");
 
@@ -710,10 +711,11 @@ async fn upgrading_an_older_database_keeps_chat_on_the_latest_version(b: Backend
     pool.close().await;
 
     let db = app::engine::db::Db::connect(&url).await.expect("the remaining migrations apply");
-    let v = app::engine::personas::production(&db, 1, 1).await.unwrap();
+    use app::engine::ids::{PersonaId, WorkspaceId};
+    let v = app::engine::personas::production(&db, WorkspaceId(1), PersonaId(1)).await.unwrap();
     assert_eq!((v.version, v.content.as_str()), (2, "You are old two."));
     assert_eq!(v.settings, app::types::ModelSettings::default(), "old versions get the default settings");
-    let p = app::engine::personas::get(&db, 1, 1).await.unwrap();
+    let p = app::engine::personas::get(&db, WorkspaceId(1), PersonaId(1)).await.unwrap();
     assert!(p.active && !p.shared);
     assert_eq!(p.labels.len(), 1);
 }

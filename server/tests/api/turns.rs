@@ -369,7 +369,7 @@ async fn dashboard_personas_start_as_drafts(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;
     let (_, me) = app.get("/admin/me").await;
-    let ws = me["workspace_id"].as_i64().unwrap();
+    let ws = app::engine::ids::WorkspaceId(me["workspace_id"].as_i64().unwrap());
     let draft = app::types::VersionDraft {
         content: "You are Dora.".into(),
         kind: Default::default(),

@@ -2,6 +2,7 @@
 
 use super::{latest, version};
 use crate::engine::db::Db;
+use crate::engine::ids::{PersonaId, WorkspaceId};
 use crate::error::AppResult;
 use crate::types::{DiffKind, DiffLine, VersionDiff};
 
@@ -61,16 +62,16 @@ pub struct DiffRange {
 
 /// Diff between two versions (any two, either order; see [`DiffRange`] for the
 /// defaults). Errors: `NotFound` (persona or version).
-pub async fn diff(db: &Db, workspace_id: i64, template_id: i64, range: DiffRange) -> AppResult<VersionDiff> {
+pub async fn diff(db: &Db, ws: WorkspaceId, id: PersonaId, range: DiffRange) -> AppResult<VersionDiff> {
     let to = match range.to {
         Some(n) => n,
-        None => latest(db, workspace_id, template_id).await?.1.version,
+        None => latest(db, ws, id).await?.1.version,
     };
     let from = range.from.unwrap_or((to - 1).max(1));
-    let old = version(db, workspace_id, template_id, from).await?;
-    let new = version(db, workspace_id, template_id, to).await?;
+    let old = version(db, ws, id, from).await?;
+    let new = version(db, ws, id, to).await?;
     let (lines, added, removed) = diff_text(&old.content, &new.content);
-    Ok(VersionDiff { persona_id: template_id, from, to, added, removed, lines })
+    Ok(VersionDiff { persona_id: id.get(), from, to, added, removed, lines })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The library: personas other workspaces share, and cloning one into this workspace.
 
-use super::versions::{create_with_source, draft_of, Publish};
 use super::version;
+use super::versions::{create_with_source, draft_of, Publish};
 use crate::engine::db::Db;
 use crate::engine::ids::{PersonaId, WorkspaceId};
 use crate::engine::store::{audit, personas as store};
@@ -9,8 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::types::{CloneSource, PersonaSummary, SharedPersona};
 
 /// Personas other workspaces share (not deleted), with the version a clone would copy.
-pub async fn library(db: &Db, workspace_id: i64) -> AppResult<Vec<SharedPersona>> {
-    Ok(store::shared(db, WorkspaceId(workspace_id), None).await?.into_iter().map(|(p, _)| p).collect())
+pub async fn library(db: &Db, ws: WorkspaceId) -> AppResult<Vec<SharedPersona>> {
+    Ok(store::shared(db, ws, None).await?.into_iter().map(|(p, _)| p).collect())
 }
 
 /// Clones another workspace's shared persona into this one as `name` (default: the
@@ -20,18 +20,17 @@ pub async fn library(db: &Db, workspace_id: i64) -> AppResult<Vec<SharedPersona>
 /// taken), `Invalid`.
 pub async fn clone_shared(
     db: &Db,
-    workspace_id: i64,
-    source_id: i64,
+    ws: WorkspaceId,
+    source_id: PersonaId,
     name: Option<&str>,
     actor: &str,
 ) -> AppResult<PersonaSummary> {
-    let ws = WorkspaceId(workspace_id);
-    let Some((shared, src_ws)) = store::shared(db, ws, Some(PersonaId(source_id))).await?.pop() else {
+    let Some((shared, src_ws)) = store::shared(db, ws, Some(source_id)).await?.pop() else {
         return Err(AppError::not_found("shared persona"));
     };
-    let v = version(db, src_ws.get(), source_id, shared.version).await?;
+    let v = version(db, src_ws, source_id, shared.version).await?;
     let source = CloneSource {
-        persona_id: source_id,
+        persona_id: source_id.get(),
         version: shared.version,
         workspace: shared.workspace.clone(),
         name: shared.name.clone(),

@@ -4,8 +4,8 @@
 use super::{summary, RESTORE_WINDOW_MS};
 use crate::engine::db::Db;
 use crate::engine::ids::{PersonaId, WorkspaceId};
-use crate::engine::store::personas::{self as store, Flag};
 use crate::engine::store::audit;
+use crate::engine::store::personas::{self as store, Flag};
 use crate::engine::{is_unique_violation, now_ms, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::{DeletedPersona, LiveEvent, PersonaSummary};
@@ -20,27 +20,19 @@ async fn set_flag(db: &Db, ws: WorkspaceId, id: PersonaId, flag: Flag, on: bool)
 /// Activates or deactivates a persona: inactive ones are not offered in chat and refuse
 /// new messages; open chats are told live ([`LiveEvent::Persona`]). Recorded in the audit
 /// log. Errors: `NotFound`.
-pub async fn set_active(
-    state: &AppState,
-    workspace_id: i64,
-    template_id: i64,
-    active: bool,
-    actor: &str,
-) -> AppResult<()> {
-    let ws = WorkspaceId(workspace_id);
-    set_flag(&state.db, ws, PersonaId(template_id), Flag::Active, active).await?;
+pub async fn set_active(state: &AppState, ws: WorkspaceId, id: PersonaId, active: bool, actor: &str) -> AppResult<()> {
+    set_flag(&state.db, ws, id, Flag::Active, active).await?;
     let action = if active { "persona_activate" } else { "persona_deactivate" };
-    audit::record(&state.db, ws, actor, action, &template_id.to_string(), "").await?;
-    state.events.publish(workspace_id, LiveEvent::Persona { persona_id: template_id, available: active });
+    audit::record(&state.db, ws, actor, action, &id.to_string(), "").await?;
+    state.events.publish(ws, LiveEvent::Persona { persona_id: id.get(), available: active });
     Ok(())
 }
 
 /// Shares a persona with other workspaces' library, or stops sharing. Errors: `NotFound`.
-pub async fn set_shared(db: &Db, workspace_id: i64, template_id: i64, shared: bool, actor: &str) -> AppResult<()> {
-    let ws = WorkspaceId(workspace_id);
-    set_flag(db, ws, PersonaId(template_id), Flag::Shared, shared).await?;
+pub async fn set_shared(db: &Db, ws: WorkspaceId, id: PersonaId, shared: bool, actor: &str) -> AppResult<()> {
+    set_flag(db, ws, id, Flag::Shared, shared).await?;
     let action = if shared { "persona_share" } else { "persona_unshare" };
-    audit::record(db, ws, actor, action, &template_id.to_string(), "").await
+    audit::record(db, ws, actor, action, &id.to_string(), "").await
 }
 
 /// Soft-deletes a persona once `confirm_name` equals its name. Its name is freed (kept
@@ -48,34 +40,32 @@ pub async fn set_shared(db: &Db, workspace_id: i64, template_id: i64, shared: bo
 /// 30 days. Open chats are told live. Errors: `NotFound`, `Invalid` (field `confirm_name`).
 pub async fn delete(
     state: &AppState,
-    workspace_id: i64,
-    template_id: i64,
+    ws: WorkspaceId,
+    id: PersonaId,
     confirm_name: &str,
     actor: &str,
 ) -> AppResult<()> {
     let db = &state.db;
-    let ws = WorkspaceId(workspace_id);
-    let p = summary(db, workspace_id, template_id).await?;
+    let p = summary(db, ws, id).await?;
     if confirm_name.trim() != p.name {
         return Err(AppError::invalid("confirm_name", format!("type the persona's name, “{}”, to delete it", p.name)));
     }
     // A control character cannot be part of a real name (parse_name), so this never clashes.
-    let tombstone = format!("\u{1}deleted-{template_id}");
-    store::soft_delete(db, ws, PersonaId(template_id), actor, &tombstone).await?;
-    audit::record(db, ws, actor, "persona_delete", &template_id.to_string(), &p.name).await?;
-    state.events.publish(workspace_id, LiveEvent::Persona { persona_id: template_id, available: false });
+    let tombstone = format!("\u{1}deleted-{id}");
+    store::soft_delete(db, ws, id, actor, &tombstone).await?;
+    audit::record(db, ws, actor, "persona_delete", &id.to_string(), &p.name).await?;
+    state.events.publish(ws, LiveEvent::Persona { persona_id: id.get(), available: false });
     Ok(())
 }
 
 /// Personas deleted within the last 30 days, newest first.
-pub async fn deleted(db: &Db, workspace_id: i64) -> AppResult<Vec<DeletedPersona>> {
-    store::deleted(db, WorkspaceId(workspace_id), None, now_ms() - RESTORE_WINDOW_MS, RESTORE_WINDOW_MS).await
+pub async fn deleted(db: &Db, ws: WorkspaceId) -> AppResult<Vec<DeletedPersona>> {
+    store::deleted(db, ws, None, now_ms() - RESTORE_WINDOW_MS, RESTORE_WINDOW_MS).await
 }
 
 /// Restores a persona deleted within the last 30 days under its old name.
 /// Errors: `NotFound` (not deleted, elsewhere, or too old), `Conflict` (the name was taken).
-pub async fn restore(db: &Db, workspace_id: i64, template_id: i64, actor: &str) -> AppResult<PersonaSummary> {
-    let (ws, id) = (WorkspaceId(workspace_id), PersonaId(template_id));
+pub async fn restore(db: &Db, ws: WorkspaceId, id: PersonaId, actor: &str) -> AppResult<PersonaSummary> {
     let gone = store::deleted(db, ws, Some(id), now_ms() - RESTORE_WINDOW_MS, RESTORE_WINDOW_MS).await?.pop();
     let Some(gone) = gone else {
         return Err(AppError::not_found("deleted persona"));
@@ -89,6 +79,6 @@ pub async fn restore(db: &Db, workspace_id: i64, template_id: i64, actor: &str) 
             e.into()
         }
     })?;
-    audit::record(db, ws, actor, "persona_restore", &template_id.to_string(), &gone.name).await?;
-    summary(db, workspace_id, template_id).await
+    audit::record(db, ws, actor, "persona_restore", &id.to_string(), &gone.name).await?;
+    summary(db, ws, id).await
 }

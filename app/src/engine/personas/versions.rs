@@ -1,6 +1,9 @@
 //! Creating personas, saving versions (content-addressed), reading them, rolling back.
 
-use super::{checksum, name_conflict, parse_name, validate_draft, variables_for, DEFAULT_PERSONA, DEFAULT_PERSONA_NAME, PRODUCTION};
+use super::{
+    checksum, name_conflict, parse_name, validate_draft, variables_for, DEFAULT_PERSONA, DEFAULT_PERSONA_NAME,
+    PRODUCTION,
+};
 use crate::engine::db::Db;
 use crate::engine::ids::{PersonaId, WorkspaceId};
 use crate::engine::store::{personas as store, versions};
@@ -46,13 +49,13 @@ pub enum Publish {
 /// compile), `Conflict` (name taken in this workspace).
 pub async fn create(
     db: &Db,
-    workspace_id: i64,
+    ws: WorkspaceId,
     name: &str,
     draft: &VersionDraft,
     author: &str,
     publish: Publish,
 ) -> AppResult<PersonaSummary> {
-    create_with_source(db, WorkspaceId(workspace_id), name, draft, author, None, publish).await
+    create_with_source(db, ws, name, draft, author, None, publish).await
 }
 
 /// [`create`] recording where a clone came from.
@@ -68,15 +71,19 @@ pub(super) async fn create_with_source(
     let name = parse_name(name)?;
     let note = validate_draft(draft)?;
     let mut tx = db.pool.begin().await?;
-    let id = store::insert(&mut tx, ws, &name, true, source)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { name_conflict(&name) } else { e.into() })?;
+    let id = store::insert(&mut tx, ws, &name, true, source).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            name_conflict(&name)
+        } else {
+            e.into()
+        }
+    })?;
     versions::insert(&mut tx, ws, id, 1, draft, &checksum(&draft.content), &note, author, now_ms()).await?;
     if publish == Publish::Now {
         versions::set_label(&mut tx, ws, id, PRODUCTION, 1, author).await?;
     }
     tx.commit().await?;
-    summary(db, ws.get(), id.get()).await
+    summary(db, ws, id).await
 }
 
 /// Saves a draft as the next version (latest + 1). Content-addressed: when the content's
@@ -86,18 +93,17 @@ pub(super) async fn create_with_source(
 /// `Template`, `Invalid`.
 pub async fn save_version(
     db: &Db,
-    workspace_id: i64,
-    template_id: i64,
+    ws: WorkspaceId,
+    id: PersonaId,
     draft: &VersionDraft,
     author: &str,
 ) -> AppResult<SaveResult> {
-    let (ws, id) = (WorkspaceId(workspace_id), PersonaId(template_id));
     let note = validate_draft(draft)?;
     let sum = checksum(&draft.content);
     // Two operators saving at once both compute the same next number; the unique
-    // (template_id, version) constraint refuses the second, which then retries.
+    // (id, version) constraint refuses the second, which then retries.
     for _ in 0..3 {
-        let latest = latest(db, workspace_id, template_id).await?.1;
+        let latest = latest(db, ws, id).await?.1;
         if latest.checksum == sum
             && latest.kind == draft.kind
             && latest.settings == draft.settings
@@ -110,7 +116,7 @@ pub async fn save_version(
         match versions::insert(&mut tx, ws, id, n, draft, &sum, &note, author, now_ms()).await {
             Ok(()) => {
                 tx.commit().await?;
-                return Ok(SaveResult { version: version(db, workspace_id, template_id, n).await?, unchanged: false });
+                return Ok(SaveResult { version: version(db, ws, id, n).await?, unchanged: false });
             }
             Err(e) if is_unique_violation(&e) => {
                 tx.rollback().await?;
@@ -150,13 +156,13 @@ impl VersionPatch {
 /// [`save_version`] of a [`VersionPatch`] over the latest version. Errors: as [`save_version`].
 pub async fn save_patch(
     db: &Db,
-    workspace_id: i64,
-    template_id: i64,
+    ws: WorkspaceId,
+    id: PersonaId,
     patch: VersionPatch,
     author: &str,
 ) -> AppResult<SaveResult> {
-    let (_, latest) = latest(db, workspace_id, template_id).await?;
-    save_version(db, workspace_id, template_id, &patch.apply(Some(&latest)), author).await
+    let (_, latest) = latest(db, ws, id).await?;
+    save_version(db, ws, id, &patch.apply(Some(&latest)), author).await
 }
 
 /// The draft that restores `v` as a new version.
@@ -173,37 +179,34 @@ pub(super) fn draft_of(v: &VersionInfo, note: String) -> VersionDraft {
 /// Restores version `n` (content, kind, settings, variables) by saving it as a new version;
 /// history stays intact and labels do not move. Restoring what the latest version already
 /// has creates nothing (`unchanged`). Errors: `NotFound` (persona or version).
-pub async fn rollback(db: &Db, workspace_id: i64, template_id: i64, n: i64, author: &str) -> AppResult<SaveResult> {
-    let old = version(db, workspace_id, template_id, n).await?;
-    save_version(db, workspace_id, template_id, &draft_of(&old, format!("Rollback to version {n}")), author).await
+pub async fn rollback(db: &Db, ws: WorkspaceId, id: PersonaId, n: i64, author: &str) -> AppResult<SaveResult> {
+    let old = version(db, ws, id, n).await?;
+    save_version(db, ws, id, &draft_of(&old, format!("Rollback to version {n}")), author).await
 }
 
 /// The id of the (not deleted) persona called `name`.
-pub async fn find_by_name(db: &Db, workspace_id: i64, name: &str) -> AppResult<Option<i64>> {
-    Ok(store::find_by_name(db, WorkspaceId(workspace_id), name).await?.map(PersonaId::get))
+pub async fn find_by_name(db: &Db, ws: WorkspaceId, name: &str) -> AppResult<Option<PersonaId>> {
+    store::find_by_name(db, ws, name).await
 }
 
 /// One persona as the list shows it. Errors: `NotFound` (also when deleted).
-pub async fn summary(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<PersonaSummary> {
-    store::summary(db, WorkspaceId(workspace_id), PersonaId(template_id))
-        .await?
-        .ok_or_else(|| AppError::not_found("persona"))
+pub async fn summary(db: &Db, ws: WorkspaceId, id: PersonaId) -> AppResult<PersonaSummary> {
+    store::summary(db, ws, id).await?.ok_or_else(|| AppError::not_found("persona"))
 }
 
 /// Personas of the workspace (not deleted), by name.
-pub async fn list(db: &Db, workspace_id: i64) -> AppResult<Vec<PersonaSummary>> {
-    store::list(db, WorkspaceId(workspace_id)).await
+pub async fn list(db: &Db, ws: WorkspaceId) -> AppResult<Vec<PersonaSummary>> {
+    store::list(db, ws).await
 }
 
 /// A persona with all its versions (newest first), labels, label moves and clone source.
 /// Errors: `NotFound` (also when deleted).
-pub async fn get(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<PersonaDetail> {
-    let (ws, id) = (WorkspaceId(workspace_id), PersonaId(template_id));
+pub async fn get(db: &Db, ws: WorkspaceId, id: PersonaId) -> AppResult<PersonaDetail> {
     let row = store::get(db, ws, id).await?.ok_or_else(|| AppError::not_found("persona"))?;
     let versions = versions::all(db, ws, id).await?;
     let variables = versions.first().map(|v| variables_for(&v.content, &v.variables)).unwrap_or_default();
     Ok(PersonaDetail {
-        id: template_id,
+        id: id.get(),
         name: row.name,
         active: row.active,
         shared: row.shared,
@@ -216,48 +219,45 @@ pub async fn get(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<Pers
 }
 
 /// One version. Errors: `NotFound` (persona deleted or elsewhere, or no such version).
-pub async fn version(db: &Db, workspace_id: i64, template_id: i64, n: i64) -> AppResult<VersionInfo> {
-    versions::get(db, WorkspaceId(workspace_id), PersonaId(template_id), n)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("version {n}")))
+pub async fn version(db: &Db, ws: WorkspaceId, id: PersonaId, n: i64) -> AppResult<VersionInfo> {
+    versions::get(db, ws, id, n).await?.ok_or_else(|| AppError::not_found(format!("version {n}")))
 }
 
 /// The newest version and the persona's name. Errors: `NotFound`.
-pub async fn latest(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<(String, VersionInfo)> {
-    versions::latest(db, WorkspaceId(workspace_id), PersonaId(template_id))
-        .await?
-        .ok_or_else(|| AppError::not_found("persona"))
+pub async fn latest(db: &Db, ws: WorkspaceId, id: PersonaId) -> AppResult<(String, VersionInfo)> {
+    versions::latest(db, ws, id).await?.ok_or_else(|| AppError::not_found("persona"))
 }
 
 /// The version `label` points to. Errors: `NotFound` (persona, or no such label).
-pub async fn resolve_label(db: &Db, workspace_id: i64, template_id: i64, label: &str) -> AppResult<VersionInfo> {
-    versions::by_label(db, WorkspaceId(workspace_id), PersonaId(template_id), label)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("label {label}")))
+pub async fn resolve_label(db: &Db, ws: WorkspaceId, id: PersonaId, label: &str) -> AppResult<VersionInfo> {
+    versions::by_label(db, ws, id, label).await?.ok_or_else(|| AppError::not_found(format!("label {label}")))
 }
 
 /// The version chat uses: the one `production` points to. A draft (no `production`
 /// label) has none: there is no fallback to the latest version. Errors: `NotFound`.
-pub async fn production(db: &Db, workspace_id: i64, template_id: i64) -> AppResult<VersionInfo> {
-    resolve_label(db, workspace_id, template_id, PRODUCTION).await
+pub async fn production(db: &Db, ws: WorkspaceId, id: PersonaId) -> AppResult<VersionInfo> {
+    resolve_label(db, ws, id, PRODUCTION).await
 }
 
 /// Imports a persona with all its versions (numbers, notes, authors and times kept) and
 /// labels; the caller has validated `versions` (see `transfer`). Errors: `Conflict`.
 pub async fn insert_imported(
     db: &Db,
-    workspace_id: i64,
+    ws: WorkspaceId,
     name: &str,
     active: bool,
     imported: &[(i64, VersionDraft, String, i64)],
     labels: &[(String, i64)],
     actor: &str,
 ) -> AppResult<PersonaSummary> {
-    let ws = WorkspaceId(workspace_id);
     let mut tx = db.pool.begin().await?;
-    let id = store::insert(&mut tx, ws, name, active, None)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { name_conflict(name) } else { e.into() })?;
+    let id = store::insert(&mut tx, ws, name, active, None).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            name_conflict(name)
+        } else {
+            e.into()
+        }
+    })?;
     for (n, draft, author, created_at) in imported {
         versions::insert(&mut tx, ws, id, *n, draft, &checksum(&draft.content), &draft.note, author, *created_at)
             .await?;
@@ -266,7 +266,7 @@ pub async fn insert_imported(
         versions::set_label(&mut tx, ws, id, label, *n, actor).await?;
     }
     tx.commit().await?;
-    summary(db, workspace_id, id.get()).await
+    summary(db, ws, id).await
 }
 
 #[cfg(test)]

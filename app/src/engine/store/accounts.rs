@@ -15,6 +15,14 @@ pub async fn first_workspace(db: &Db) -> AppResult<Option<WorkspaceId>> {
     Ok(sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id LIMIT 1").fetch_optional(&db.pool).await?)
 }
 
+/// The workspace of the active operator with this (lower-cased) email.
+pub async fn workspace_of_operator(db: &Db, email: &str) -> AppResult<Option<WorkspaceId>> {
+    Ok(sqlx::query_scalar("SELECT workspace_id FROM accounts WHERE email = $1 AND is_active = 1")
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await?)
+}
+
 /// Inserts a workspace (in the caller's transaction); `now` in ms.
 pub async fn insert_workspace(
     conn: &mut sqlx::AnyConnection,

@@ -16,7 +16,8 @@ struct MemoryRow {
 impl TryFrom<MemoryRow> for MemoryEntry {
     type Error = Corrupt;
     fn try_from(r: MemoryRow) -> Result<Self, Corrupt> {
-        let value = serde_json::from_str(&r.value).map_err(|e| corrupt("user_memory.value", format!("{}: {e}", r.key)))?;
+        let value =
+            serde_json::from_str(&r.value).map_err(|e| corrupt("user_memory.value", format!("{}: {e}", r.key)))?;
         Ok(MemoryEntry { key: r.key, value })
     }
 }

@@ -125,13 +125,14 @@ pub async fn of_session(db: &Db, ws: WorkspaceId, session: SessionId) -> AppResu
 
 /// The newest `limit` messages of a user across all their sessions, oldest first.
 pub async fn newest_of_user(db: &Db, ws: WorkspaceId, end_user: EndUserId, limit: i64) -> AppResult<Vec<Message>> {
-    let rows: Vec<MessageRow> =
-        sqlx::query_as(&format!("{SELECT} WHERE m.workspace_id = $1 AND m.end_user_id = $2 ORDER BY m.id DESC LIMIT $3"))
-            .bind(ws)
-            .bind(end_user)
-            .bind(limit)
-            .fetch_all(&db.pool)
-            .await?;
+    let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "{SELECT} WHERE m.workspace_id = $1 AND m.end_user_id = $2 ORDER BY m.id DESC LIMIT $3"
+    ))
+    .bind(ws)
+    .bind(end_user)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
     let mut messages = super::convert::<_, Message>(rows)?;
     messages.reverse();
     Ok(messages)
@@ -234,11 +235,12 @@ pub async fn answer_to(db: &Db, ws: WorkspaceId, id: MessageId) -> AppResult<Opt
 
 /// Whether an assistant reply was stored in the session after message `id`.
 pub async fn assistant_after(db: &Db, session: SessionId, id: MessageId) -> AppResult<bool> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM messages WHERE session_id = $1 AND id > $2 AND sender = 'assistant' LIMIT 1")
-            .bind(session)
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?;
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE session_id = $1 AND id > $2 AND sender = 'assistant' LIMIT 1",
+    )
+    .bind(session)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(found.is_some())
 }

@@ -74,7 +74,9 @@ impl TryFrom<SummaryRow> for PersonaSummary {
             id: r.id,
             name: r.name,
             // Every persona is created with version 1 in the same transaction.
-            latest_version: r.latest.ok_or_else(|| corrupt("template_versions", format!("persona {} has none", r.id)))?,
+            latest_version: r
+                .latest
+                .ok_or_else(|| corrupt("template_versions", format!("persona {} has none", r.id)))?,
             production_version: r.production,
             active: r.is_active != 0,
             shared: r.is_shared != 0,

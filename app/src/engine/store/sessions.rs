@@ -69,8 +69,7 @@ impl From<RefRow> for SessionRef {
 }
 
 /// The columns of [`RefRow`] over `chat_sessions s`, `templates t`, `end_users u`.
-const REF_COLUMNS: &str =
-    "s.workspace_id, s.id AS session_id, s.end_user_id, s.template_id, t.name, u.external_id";
+const REF_COLUMNS: &str = "s.workspace_id, s.id AS session_id, s.end_user_id, s.template_id, t.name, u.external_id";
 const REF_JOINS: &str =
     "FROM chat_sessions s JOIN end_users u ON u.id = s.end_user_id JOIN templates t ON t.id = s.template_id";
 

@@ -44,7 +44,8 @@ pub async fn insert(
     super::personas::touch(conn, ws, persona).await
 }
 
-const COLUMNS: &str = "v.version, v.content, v.checksum, v.note, v.author, v.created_at, v.kind, v.settings, v.variables";
+const COLUMNS: &str =
+    "v.version, v.content, v.checksum, v.note, v.author, v.created_at, v.kind, v.settings, v.variables";
 
 #[derive(sqlx::FromRow)]
 struct VersionRow {

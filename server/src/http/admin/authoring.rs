@@ -4,6 +4,7 @@
 
 use crate::http::error::ApiResult;
 use crate::http::extract::{ApiJson, Operator};
+use app::engine::ids::PersonaId;
 use app::engine::{playground, AppState};
 use app::types::{PersonaDraft, PlaygroundResult, Preview, PreviewRequest, ProviderInfo};
 use axum::extract::{Path, State};
@@ -26,7 +27,7 @@ async fn preview(
     Operator(op): Operator,
     ApiJson(b): ApiJson<PreviewRequest>,
 ) -> ApiResult<Preview> {
-    Ok(Json(playground::preview(&state, op.workspace_id, &b).await?))
+    Ok(Json(playground::preview(&state, op.workspace(), &b).await?))
 }
 
 #[derive(Deserialize)]
@@ -42,10 +43,10 @@ struct PlaygroundBody {
 async fn playground_run(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
     ApiJson(b): ApiJson<PlaygroundBody>,
 ) -> ApiResult<Vec<PlaygroundResult>> {
-    Ok(Json(playground::run(&state, op.workspace_id, id, &b.versions, &b.message, b.user_id.as_deref()).await?))
+    Ok(Json(playground::run(&state, op.workspace(), id, &b.versions, &b.message, b.user_id.as_deref()).await?))
 }
 
 #[derive(Deserialize)]
@@ -59,7 +60,7 @@ async fn draft(
     Operator(op): Operator,
     ApiJson(b): ApiJson<DraftBody>,
 ) -> ApiResult<PersonaDraft> {
-    Ok(Json(playground::draft(&state, op.workspace_id, &b.description).await?))
+    Ok(Json(playground::draft(&state, op.workspace(), &b.description).await?))
 }
 
 async fn providers(State(state): State<AppState>, Operator(_): Operator) -> ApiResult<Vec<ProviderInfo>> {

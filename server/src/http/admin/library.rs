@@ -3,6 +3,7 @@
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, Operator};
+use app::engine::ids::PersonaId;
 use app::engine::{personas, AppState};
 use app::types::{PersonaSummary, SharedPersona};
 use axum::extract::{Path, State};
@@ -16,7 +17,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn library(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<SharedPersona>> {
-    Ok(Json(personas::library(&state.db, op.workspace_id).await?))
+    Ok(Json(personas::library(&state.db, op.workspace()).await?))
 }
 
 #[derive(Deserialize)]
@@ -30,9 +31,9 @@ struct CloneBody {
 async fn clone_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
     ApiJson(b): ApiJson<CloneBody>,
 ) -> Result<(http::StatusCode, Json<PersonaSummary>), ApiError> {
-    let p = personas::clone_shared(&state.db, op.workspace_id, id, b.name.as_deref(), &op.email).await?;
+    let p = personas::clone_shared(&state.db, op.workspace(), id, b.name.as_deref(), &op.email).await?;
     Ok((http::StatusCode::CREATED, Json(p)))
 }

@@ -5,6 +5,7 @@
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, Operator};
 use crate::http::limits::IMPORT_BODY_BYTES;
+use app::engine::ids::PersonaId;
 use app::engine::{personas, transfer, AppState};
 use app::types::{DeletedPersona, ImportConflict, ImportResult, OperatorInfo, PersonaExport, PersonaSummary};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -29,8 +30,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Sets one of a persona's flags and answers with the persona.
-async fn set_flag(state: &AppState, op: &OperatorInfo, id: i64, flag: &str, on: bool) -> ApiResult<PersonaSummary> {
-    let ws = op.workspace_id;
+async fn set_flag(
+    state: &AppState,
+    op: &OperatorInfo,
+    id: PersonaId,
+    flag: &str,
+    on: bool,
+) -> ApiResult<PersonaSummary> {
+    let ws = op.workspace();
     match flag {
         "active" => personas::set_active(state, ws, id, on, &op.email).await?,
         _ => personas::set_shared(&state.db, ws, id, on, &op.email).await?,
@@ -41,7 +48,7 @@ async fn set_flag(state: &AppState, op: &OperatorInfo, id: i64, flag: &str, on: 
 async fn activate(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> ApiResult<PersonaSummary> {
     set_flag(&state, &op, id, "active", true).await
 }
@@ -49,7 +56,7 @@ async fn activate(
 async fn deactivate(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> ApiResult<PersonaSummary> {
     set_flag(&state, &op, id, "active", false).await
 }
@@ -57,7 +64,7 @@ async fn deactivate(
 async fn share(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> ApiResult<PersonaSummary> {
     set_flag(&state, &op, id, "shared", true).await
 }
@@ -65,7 +72,7 @@ async fn share(
 async fn unshare(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> ApiResult<PersonaSummary> {
     set_flag(&state, &op, id, "shared", false).await
 }
@@ -74,9 +81,9 @@ async fn unshare(
 async fn export_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> Result<Response, ApiError> {
-    let export = transfer::export(&state.db, op.workspace_id, id).await?;
+    let export = transfer::export(&state.db, op.workspace(), id).await?;
     let file: String =
         export.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     let disposition = format!("attachment; filename=\"{file}.persona.json\"");
@@ -99,7 +106,7 @@ async fn import_template(
     Operator(op): Operator,
     ApiJson(b): ApiJson<ImportBody>,
 ) -> Result<(http::StatusCode, Json<ImportResult>), ApiError> {
-    let r = transfer::import(&state.db, op.workspace_id, &b.persona, b.on_conflict, b.new_name.as_deref(), &op.email)
+    let r = transfer::import(&state.db, op.workspace(), &b.persona, b.on_conflict, b.new_name.as_deref(), &op.email)
         .await?;
     let status = if r.versions_created > 0 { http::StatusCode::CREATED } else { http::StatusCode::OK };
     Ok((status, Json(r)))
@@ -114,21 +121,21 @@ struct DeleteBody {
 async fn delete_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
     ApiJson(b): ApiJson<DeleteBody>,
 ) -> Result<http::StatusCode, ApiError> {
-    personas::delete(&state, op.workspace_id, id, &b.confirm_name, &op.email).await?;
+    personas::delete(&state, op.workspace(), id, &b.confirm_name, &op.email).await?;
     Ok(http::StatusCode::NO_CONTENT)
 }
 
 async fn trash(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<DeletedPersona>> {
-    Ok(Json(personas::deleted(&state.db, op.workspace_id).await?))
+    Ok(Json(personas::deleted(&state.db, op.workspace()).await?))
 }
 
 async fn restore_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> ApiResult<PersonaSummary> {
-    Ok(Json(personas::restore(&state.db, op.workspace_id, id, &op.email).await?))
+    Ok(Json(personas::restore(&state.db, op.workspace(), id, &op.email).await?))
 }

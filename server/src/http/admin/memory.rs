@@ -3,7 +3,7 @@
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, Operator};
-use app::engine::{chat, monitor, AppState};
+use app::engine::{chat, memory, AppState};
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -23,8 +23,8 @@ async fn list_memory(
     Operator(op): Operator,
     Path(user_id): Path<String>,
 ) -> ApiResult<serde_json::Value> {
-    let end_user_id = chat::find_end_user(&state.db, op.workspace_id, &user_id).await?;
-    let entries = monitor::memory(&state.db, op.workspace_id, end_user_id).await?;
+    let end_user_id = chat::find_end_user(&state.db, op.workspace(), &user_id).await?;
+    let entries = memory::memory(&state.db, op.workspace(), end_user_id).await?;
     let map: serde_json::Map<String, serde_json::Value> =
         entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
     Ok(Json(json!({"user_id": user_id, "memory": map, "entries": entries})))
@@ -43,8 +43,8 @@ async fn set_memory(
     Path((user_id, key)): Path<(String, String)>,
     ApiJson(b): ApiJson<MemoryBody>,
 ) -> ApiResult<serde_json::Value> {
-    let entry = monitor::set_memory(&state.db, op.workspace_id, &user_id, &key, &b.value).await?;
-    let memory_id = monitor::memory_id(&state.db, op.workspace_id, &user_id, &entry.key).await?;
+    let entry = memory::set_memory(&state.db, op.workspace(), &user_id, &key, &b.value).await?;
+    let memory_id = memory::memory_id(&state.db, op.workspace(), &user_id, &entry.key).await?;
     Ok(Json(json!({"user_id": user_id, "key": entry.key, "memory_id": memory_id, "value": entry.value})))
 }
 
@@ -53,6 +53,6 @@ async fn delete_memory(
     Operator(op): Operator,
     Path((user_id, key)): Path<(String, String)>,
 ) -> Result<http::StatusCode, ApiError> {
-    monitor::delete_memory(&state.db, op.workspace_id, &user_id, &key).await?;
+    memory::delete_memory(&state.db, op.workspace(), &user_id, &key).await?;
     Ok(http::StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,7 @@ pub mod requests;
 pub mod templates;
 pub mod versions;
 
-use app::types::{DeclaredVariable, ModelSettings, PersonaKind, SaveResult, VersionDraft, VersionInfo};
+use app::types::SaveResult;
 
 /// 201 when a version was written, 200 when the content was unchanged.
 fn save_status(r: &SaveResult) -> http::StatusCode {
@@ -21,23 +21,5 @@ fn save_status(r: &SaveResult) -> http::StatusCode {
         http::StatusCode::OK
     } else {
         http::StatusCode::CREATED
-    }
-}
-
-/// A draft from a request body: fields not given keep `base` (the latest version) or the defaults.
-fn draft_from(
-    content: String,
-    note: String,
-    kind: Option<PersonaKind>,
-    settings: Option<ModelSettings>,
-    variables: Option<Vec<DeclaredVariable>>,
-    base: Option<&VersionInfo>,
-) -> VersionDraft {
-    VersionDraft {
-        content,
-        kind: kind.or(base.map(|b| b.kind)).unwrap_or_default(),
-        settings: settings.or_else(|| base.map(|b| b.settings.clone())).unwrap_or_default(),
-        variables: variables.or_else(|| base.map(|b| b.variables.clone())).unwrap_or_default(),
-        note,
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, Operator};
+use app::engine::ids::SessionId;
 use app::engine::{monitor, turn, AppState};
 use app::types::{Conversation, EndUserSummary, UserState};
 use axum::extract::{Path, Query, State};
@@ -36,7 +37,7 @@ async fn halt(
     Path(user_id): Path<String>,
     ApiJson(b): ApiJson<HaltBody>,
 ) -> ApiResult<UserState> {
-    Ok(Json(monitor::halt(&state, op.workspace_id, &user_id, &op.email, &b.reason).await?))
+    Ok(Json(monitor::halt(&state, op.workspace(), &user_id, &op.email, &b.reason).await?))
 }
 
 #[derive(Deserialize)]
@@ -53,7 +54,7 @@ async fn resume(
     Path(user_id): Path<String>,
     Query(_q): Query<ResumeQuery>,
 ) -> ApiResult<UserState> {
-    Ok(Json(turn::resume(&state, op.workspace_id, &user_id, &op.email).await?))
+    Ok(Json(turn::resume(&state, op.workspace(), &user_id, &op.email).await?))
 }
 
 #[derive(Deserialize)]
@@ -78,7 +79,8 @@ async fn inject(
     Path(user_id): Path<String>,
     ApiJson(b): ApiJson<InjectBody>,
 ) -> Result<(http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let m = monitor::inject(&state, op.workspace_id, &user_id, &op.email, &b.content, b.session_id).await?;
+    let m =
+        monitor::inject(&state, op.workspace(), &user_id, &op.email, &b.content, b.session_id.map(SessionId)).await?;
     let mut body = serde_json::to_value(&m).map_err(|e| app::engine::internal("inject json", e))?;
     body["user_id"] = json!(user_id);
     body["message_id"] = json!(m.id);
@@ -87,7 +89,7 @@ async fn inject(
 }
 
 async fn users(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<EndUserSummary>> {
-    Ok(Json(monitor::list_users(&state.db, op.workspace_id).await?))
+    Ok(Json(monitor::list_users(&state.db, op.workspace()).await?))
 }
 
 async fn conversation(
@@ -95,5 +97,5 @@ async fn conversation(
     Operator(op): Operator,
     Path(user_id): Path<String>,
 ) -> ApiResult<Conversation> {
-    Ok(Json(monitor::conversation(&state.db, op.workspace_id, &user_id).await?))
+    Ok(Json(monitor::conversation(&state.db, op.workspace(), &user_id).await?))
 }

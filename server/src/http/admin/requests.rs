@@ -3,7 +3,8 @@
 
 use crate::http::error::ApiResult;
 use crate::http::extract::Operator;
-use app::engine::monitor::{self, LlmRequestRow};
+use app::engine::monitor;
+use app::engine::store::llm_requests::LlmRequestRow;
 use app::engine::AppState;
 use axum::extract::{Query, State};
 use axum::routing::get;
@@ -25,5 +26,5 @@ async fn requests(
     Operator(op): Operator,
     Query(q): Query<RequestsQuery>,
 ) -> ApiResult<Vec<LlmRequestRow>> {
-    Ok(Json(monitor::llm_requests(&state.db, op.workspace_id, q.limit.unwrap_or(50)).await?))
+    Ok(Json(monitor::llm_requests(&state.db, op.workspace(), q.limit.unwrap_or(50)).await?))
 }

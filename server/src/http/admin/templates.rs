@@ -2,9 +2,11 @@
 //! `GET /admin/templates` (list), `GET`/`PUT /admin/templates/{id}` (one; update and
 //! publish), `GET /admin/templates/{id}/history`.
 
-use super::{draft_from, save_status};
+use super::save_status;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, Operator};
+use app::engine::ids::PersonaId;
+use app::engine::personas::VersionPatch;
 use app::engine::{personas, AppState};
 use app::types::{
     DeclaredVariable, Label, LabelMove, ModelSettings, PersonaDetail, PersonaKind, PersonaSummary, VersionInfo,
@@ -66,7 +68,7 @@ async fn create_template(
     Operator(op): Operator,
     ApiJson(b): ApiJson<CreateTemplateBody>,
 ) -> Result<Response, ApiError> {
-    let ws = op.workspace_id;
+    let ws = op.workspace();
     let name = personas::parse_name(&b.name)?;
     if let Some(id) = personas::find_by_name(&state.db, ws, &name).await? {
         let message = format!(
@@ -75,11 +77,18 @@ async fn create_template(
         let body = json!({"error": {"code": "conflict", "message": message, "id": id}});
         return Ok((http::StatusCode::CONFLICT, Json(body)).into_response());
     }
-    let draft = draft_from(b.content, b.note.unwrap_or_default(), b.kind, b.settings, b.variables, None);
+    let patch = VersionPatch {
+        content: b.content,
+        note: b.note.unwrap_or_default(),
+        kind: b.kind,
+        settings: b.settings,
+        variables: b.variables,
+    };
+    let draft = patch.apply(None);
     let mut persona = personas::create(&state.db, ws, &name, &draft, &op.email, personas::Publish::Now).await?;
     if let Some(label) = &b.label {
-        personas::move_label(&state.db, ws, persona.id, label, 1, &op.email).await?;
-        persona = personas::summary(&state.db, ws, persona.id).await?;
+        personas::move_label(&state.db, ws, PersonaId(persona.id), label, 1, &op.email).await?;
+        persona = personas::summary(&state.db, ws, PersonaId(persona.id)).await?;
     }
     let written = TemplateWritten { persona, version: 1, unchanged: false };
     Ok((http::StatusCode::CREATED, Json(written)).into_response())
@@ -113,16 +122,16 @@ struct TemplateUpdated {
 async fn update_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
     ApiJson(b): ApiJson<UpdateTemplateBody>,
 ) -> Result<(http::StatusCode, Json<TemplateUpdated>), ApiError> {
-    let ws = op.workspace_id;
-    let (_, latest) = personas::latest(&state.db, ws, id).await?;
-    let draft = draft_from(b.content, b.change_description.unwrap_or_default(), None, None, None, Some(&latest));
-    let r = personas::save_version(&state.db, ws, id, &draft, &op.email).await?;
+    let ws = op.workspace();
+    let patch =
+        VersionPatch { content: b.content, note: b.change_description.unwrap_or_default(), ..Default::default() };
+    let r = personas::save_patch(&state.db, ws, id, patch, &op.email).await?;
     personas::move_label(&state.db, ws, id, personas::PRODUCTION, r.version.version, &op.email).await?;
     let body = TemplateUpdated {
-        template_id: id,
+        template_id: id.get(),
         new_version: r.version.version,
         updated_by: op.email.clone(),
         unchanged: r.unchanged,
@@ -132,15 +141,15 @@ async fn update_template(
 }
 
 async fn list_templates(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<PersonaSummary>> {
-    Ok(Json(personas::list(&state.db, op.workspace_id).await?))
+    Ok(Json(personas::list(&state.db, op.workspace()).await?))
 }
 
 async fn get_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> ApiResult<PersonaDetail> {
-    Ok(Json(personas::get(&state.db, op.workspace_id, id).await?))
+    Ok(Json(personas::get(&state.db, op.workspace(), id).await?))
 }
 
 #[derive(Serialize)]
@@ -151,7 +160,11 @@ struct History {
 }
 
 /// `GET /admin/templates/{id}/history`: versions newest first, labels, label moves.
-async fn history(State(state): State<AppState>, Operator(op): Operator, Path(id): Path<i64>) -> ApiResult<History> {
-    let p = personas::get(&state.db, op.workspace_id, id).await?;
+async fn history(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Path(id): Path<PersonaId>,
+) -> ApiResult<History> {
+    let p = personas::get(&state.db, op.workspace(), id).await?;
     Ok(Json(History { versions: p.versions, labels: p.labels, label_moves: p.label_moves }))
 }

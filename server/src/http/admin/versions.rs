@@ -2,9 +2,11 @@
 //! `GET …/versions/{n}`, `POST …/rollback/{n}`, `GET …/diff`, `GET …/labels`,
 //! `PUT`/`DELETE …/labels/{label}`.
 
-use super::{draft_from, save_status};
+use super::save_status;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, Operator};
+use app::engine::ids::PersonaId;
+use app::engine::personas::VersionPatch;
 use app::engine::{personas, AppState};
 use app::error::AppError;
 use app::types::{DeclaredVariable, Label, ModelSettings, PersonaKind, SaveResult, VersionDiff, VersionInfo};
@@ -45,13 +47,13 @@ struct VersionBody {
 async fn save_version(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
     ApiJson(b): ApiJson<VersionBody>,
 ) -> Result<(http::StatusCode, Json<SaveResult>), ApiError> {
-    let ws = op.workspace_id;
-    let (_, latest) = personas::latest(&state.db, ws, id).await?;
-    let draft = draft_from(b.content, b.note, b.kind, b.settings, b.variables, Some(&latest));
-    let r = personas::save_version(&state.db, ws, id, &draft, &op.email).await?;
+    let ws = op.workspace();
+    let patch =
+        VersionPatch { content: b.content, note: b.note, kind: b.kind, settings: b.settings, variables: b.variables };
+    let r = personas::save_patch(&state.db, ws, id, patch, &op.email).await?;
     if let Some(label) = &b.label {
         personas::move_label(&state.db, ws, id, label, r.version.version, &op.email).await?;
     }
@@ -61,9 +63,9 @@ async fn save_version(
 async fn get_version(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path((id, n)): Path<(i64, i64)>,
+    Path((id, n)): Path<(PersonaId, i64)>,
 ) -> ApiResult<VersionInfo> {
-    Ok(Json(personas::version(&state.db, op.workspace_id, id, n).await?))
+    Ok(Json(personas::version(&state.db, op.workspace(), id, n).await?))
 }
 
 #[derive(Deserialize)]
@@ -82,17 +84,17 @@ struct RollbackQuery {
 async fn rollback(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path((id, n)): Path<(i64, i64)>,
+    Path((id, n)): Path<(PersonaId, i64)>,
     Query(q): Query<RollbackQuery>,
 ) -> Result<Response, ApiError> {
     match q.mode.as_deref().unwrap_or("new_version") {
         "new_version" => {
-            let r = personas::rollback(&state.db, op.workspace_id, id, n, &op.email).await?;
+            let r = personas::rollback(&state.db, op.workspace(), id, n, &op.email).await?;
             Ok((save_status(&r), Json(r)).into_response())
         }
         "label" => {
             let label = q.label.as_deref().unwrap_or(personas::PRODUCTION);
-            let l = personas::move_label(&state.db, op.workspace_id, id, label, n, &op.email).await?;
+            let l = personas::move_label(&state.db, op.workspace(), id, label, n, &op.email).await?;
             Ok(Json(l).into_response())
         }
         other => Err(AppError::invalid("mode", format!("mode is new_version or label, not “{other}”")).into()),
@@ -111,19 +113,19 @@ struct DiffQuery {
 async fn diff(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
     Query(q): Query<DiffQuery>,
 ) -> ApiResult<VersionDiff> {
-    Ok(Json(personas::diff(&state.db, op.workspace_id, id, personas::DiffRange { from: q.from, to: q.to }).await?))
+    Ok(Json(personas::diff(&state.db, op.workspace(), id, personas::DiffRange { from: q.from, to: q.to }).await?))
 }
 
 async fn list_labels(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<PersonaId>,
 ) -> ApiResult<Vec<Label>> {
-    personas::summary(&state.db, op.workspace_id, id).await?;
-    Ok(Json(personas::labels(&state.db, op.workspace_id, id).await?))
+    personas::summary(&state.db, op.workspace(), id).await?;
+    Ok(Json(personas::labels(&state.db, op.workspace(), id).await?))
 }
 
 #[derive(Deserialize)]
@@ -135,17 +137,17 @@ struct LabelBody {
 async fn put_label(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path((id, label)): Path<(i64, String)>,
+    Path((id, label)): Path<(PersonaId, String)>,
     ApiJson(b): ApiJson<LabelBody>,
 ) -> ApiResult<Label> {
-    Ok(Json(personas::move_label(&state.db, op.workspace_id, id, &label, b.version, &op.email).await?))
+    Ok(Json(personas::move_label(&state.db, op.workspace(), id, &label, b.version, &op.email).await?))
 }
 
 async fn delete_label(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path((id, label)): Path<(i64, String)>,
+    Path((id, label)): Path<(PersonaId, String)>,
 ) -> Result<http::StatusCode, ApiError> {
-    personas::remove_label(&state.db, op.workspace_id, id, &label, &op.email).await?;
+    personas::remove_label(&state.db, op.workspace(), id, &label, &op.email).await?;
     Ok(http::StatusCode::NO_CONTENT)
 }
