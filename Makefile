@@ -112,12 +112,12 @@ clippy:
 	cargo clippy --release -p app -p server --features app/ssr --all-targets -- -D warnings
 	cargo clippy -p frontend -p app --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
-lint: fmt clippy
+lint: setup-apt setup-rust fmt clippy
 
 # Time to first reply and tokens/s of the embedded model, through the real server over HTTP.
 # Then the live preview's latency (it runs on every pause in typing).
 bench: model
-	cargo run --release -p server --example chat_bench -- $${TURNS:-8}
+	cargo run --release -p server --example chat_bench -- $${TURNS:-30} $${CHATS:-4}
 	cargo run --release -p server --example preview_bench -- $${REQUESTS:-500}
 
 clean:

@@ -40,6 +40,27 @@ pub async fn operator() -> AppResult<(AppState, OperatorInfo)> {
     Ok((state, op))
 }
 
+/// The end user the chat page's server functions act for in workspace `ws`: the end
+/// user logged in on this session when they belong to `ws`; else the `pd_uid` cookie's
+/// id where `ws` allows anonymous chat and the id is not an account's (on a first visit
+/// the cookie the identity middleware minted for this request counts: the page renders
+/// with it). Errors: `Unauthorized` otherwise, and on the first request after the logged-in
+/// end user was deactivated.
+pub async fn chat_user(state: &AppState, ws: crate::engine::ids::WorkspaceId) -> AppResult<String> {
+    use crate::engine::{end_users, identity};
+    if let Some(user) = end_users::current(&state.db, &session().await?).await? {
+        if user.tenant_id == ws.get() {
+            return Ok(user.external_id);
+        }
+    }
+    let id = identity::cookie_user_id(&headers().await?)?;
+    if end_users::may_chat_anonymously(&state.db, ws, &id).await? {
+        Ok(id)
+    } else {
+        Err(crate::error::AppError::Unauthorized)
+    }
+}
+
 /// Request headers (to read the end user's chat cookie).
 pub async fn headers() -> AppResult<http::HeaderMap> {
     leptos_axum::extract::<http::HeaderMap>().await.map_err(|e| internal("headers", e))

@@ -57,6 +57,8 @@ pub fn DashboardLayout() -> impl IntoView {
                                     <A href="/dashboard/library">"Library"</A>
                                     <A href="/dashboard/trash">"Trash"</A>
                                     <A href="/dashboard/monitor">"Monitor"</A>
+                                    <A href="/dashboard/end-users">"End users"</A>
+                                    <A href="/dashboard/settings">"Settings"</A>
                                     <a href="/chat" target="_blank" rel="noopener">"Open chat"</a>
                                 </nav>
                                 <span class="who" title=op.workspace_name.clone()>{op.email.clone()}</span>

@@ -10,6 +10,7 @@ pub mod chat;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod ctx;
+pub mod end_users;
 pub mod error;
 pub mod layout;
 pub mod library;
@@ -18,6 +19,7 @@ pub mod monitor;
 pub mod personas;
 pub mod playground;
 pub mod types;
+pub mod workspace_settings;
 
 #[cfg(feature = "ssr")]
 pub mod engine;
@@ -76,8 +78,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("trash") view=library::TrashPage ssr=SsrMode::Async/>
                     <Route path=path!("monitor") view=monitor::UserList ssr=SsrMode::Async/>
                     <Route path=path!("monitor/:user_id") view=monitor::ConversationView ssr=SsrMode::Async/>
+                    <Route path=path!("end-users") view=end_users::EndUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=workspace_settings::SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/chat") view=chat::ChatPage ssr=SsrMode::Async/>
+                <Route path=path!("/chat/login") view=chat::login::ChatLoginPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -30,7 +30,7 @@ function composer(chat: Page) {
 async function say(chat: Page, text: string) {
   await composer(chat).fill(text);
   await composer(chat).press("Enter");
-  await expect(chat.getByText(new RegExp(`^Reply \\d+ to: ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`))).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(new RegExp(`^Reply \\d+ to: ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`))).toBeVisible();
 }
 
 test("reopening the chat returns to the persona last chatted with, at the newest message", async ({ browser }) => {
@@ -39,16 +39,16 @@ test("reopening the chat returns to the persona last chatted with, at the newest
   // A short window, so that the history is longer than the screen.
   const { chat } = await openChat(browser, "", { width: 800, height: 480 });
   await chat.getByLabel("Persona").selectOption({ label: name });
-  await expect(chat.getByText(`Say hello to ${name}.`)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(`Say hello to ${name}.`)).toBeVisible();
   for (let i = 1; i <= 8; i++) await say(chat, `Star number ${i}`);
 
   // Opened again without naming a persona: the same one, scrolled to the end.
   await chat.goto("/chat");
   await hydrated(chat);
   await expect(chat.getByLabel("Persona").locator("option:checked")).toHaveText(name);
-  await expect(chat.getByText("Star number 1", { exact: true })).toBeAttached();
-  await expect(chat.getByText(/^Reply \d+ to: Star number 8$/)).toBeInViewport();
-  await expect(chat.getByText("Star number 1", { exact: true })).not.toBeInViewport();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Star number 1", { exact: true })).toBeAttached();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Star number 8$/)).toBeInViewport();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Star number 1", { exact: true })).not.toBeInViewport();
   await chat.screenshot({ path: test.info().outputPath("chat-reopened.png") });
   // And the conversation goes on with that persona.
   await say(chat, "Still here");
@@ -66,8 +66,8 @@ test("the paused banner goes away live when the operator resumes, and the held m
   await expect(chat.getByTestId("paused-banner")).toContainText("Conversation paused");
   await composer(chat).fill("Anyone there?");
   await composer(chat).press("Enter");
-  await expect(chat.getByText("Anyone there?", { exact: true })).toBeVisible();
-  await expect(chat.getByText(/^Reply \d+ to: Anyone there\?$/)).toHaveCount(0);
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Anyone there?", { exact: true })).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Anyone there\?$/)).toHaveCount(0);
   // Opened again while halted: the banner now comes from the server's HTML.
   await chat.reload();
   await hydrated(chat);
@@ -79,7 +79,7 @@ test("the paused banner goes away live when the operator resumes, and the held m
   await op.getByRole("button", { name: "Resume conversation" }).click();
   await expect(op.getByTestId("user-status")).toHaveText("active");
   await expect(chat.getByTestId("paused-banner")).toHaveCount(0);
-  await expect(chat.getByText(/^Reply \d+ to: Anyone there\?$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Anyone there\?$/)).toBeVisible();
 
   // Halted and resumed again through the API, while the user does nothing.
   expect((await op.request.post(`/admin/interventions/${user}/halt`, { data: { reason: "Again" } })).ok()).toBeTruthy();
@@ -106,9 +106,10 @@ test("the user's own message shows once while the reply is pending", async ({ br
   await composer(chat).fill("Only once, please");
   await composer(chat).press("Enter");
   await expect(chat.getByText(`${name} is typing…`)).toBeVisible();
-  // The reply is stored (it comes live), the send has not finished yet.
+  // The reply is stored (it comes live), the send has not finished yet: the reply is
+  // shown, no longer "typing".
   await expect(messages.getByText(/^Reply \d+ to: Only once, please$/)).toBeVisible();
-  await expect(chat.getByText(`${name} is typing…`)).toBeVisible();
+  await expect(chat.getByText(`${name} is typing…`)).toHaveCount(0);
   await expect(messages.getByText("Only once, please", { exact: true })).toHaveCount(1);
   await expect(chat.getByTestId("pending-message")).toHaveCount(0);
   release();
@@ -138,14 +139,14 @@ test("a message over the length limit is refused with a clear message, not cut",
   await expect(send).toBeDisabled();
   await box.press("Enter");
   await expect(box).toHaveValue("b".repeat(5000));
-  await expect(chat.getByText(`Say hello to ${name}.`)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(`Say hello to ${name}.`)).toBeVisible();
 
   // Shortened to the limit, it goes.
   await box.fill("c".repeat(4000));
   await expect(chat.getByRole("alert")).toHaveCount(0);
   await expect(chat.getByTestId("char-counter")).toHaveText("4,000 / 4,000 characters");
   await box.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: c{4000}$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: c{4000}$/)).toBeVisible();
   await expect(box).toHaveValue("");
 });
 
@@ -155,9 +156,9 @@ test("a reply that stopped at the length limit says it was cut", async ({ browse
   const { chat, uid } = await openChat(browser, `?persona=${id}`);
   await say(chat, "A short one");
   await say(chat, "A long one CUT!");
-  const cut = chat.getByText("… (reply cut at the length limit)");
+  const cut = chat.getByRole("list", { name: "Messages" }).getByText("… (reply cut at the length limit)");
   await expect(cut).toHaveCount(1);
-  await expect(chat.getByRole("listitem").filter({ hasText: "Reply" }).filter({ hasText: "A long one CUT!" })).toContainText(
+  await expect(chat.getByRole("list", { name: "Messages" }).getByRole("listitem").filter({ hasText: "Reply" }).filter({ hasText: "A long one CUT!" })).toContainText(
     "(reply cut at the length limit)",
   );
   // The operator's monitor shows it too.

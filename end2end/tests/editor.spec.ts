@@ -44,11 +44,11 @@ test("an edit is promoted after a confirmation that shows the diff, and chat the
   await chat.goto("/chat");
   await hydrated(chat);
   await chat.getByLabel("Persona").selectOption({ label: name });
-  await expect(chat.getByText(`Say hello to ${name}.`)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(`Say hello to ${name}.`)).toBeVisible();
   const message = chat.getByRole("textbox", { name: "Message", exact: true });
   await message.fill("First question");
   await message.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: First question — one$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: First question — one$/)).toBeVisible();
 
   // Promote v2: the confirmation shows what changes; cancelling moves nothing.
   await versionRow(page, 2).getByRole("button", { name: "Promote to production" }).click();
@@ -73,7 +73,7 @@ test("an edit is promoted after a confirmation that shows the diff, and chat the
   // The next message is answered by version 2.
   await message.fill("Second question");
   await message.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: Second question — two$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Second question — two$/)).toBeVisible();
 
   // Moving production back is a label move too, with the same confirmation.
   await versionRow(page, 1).getByRole("button", { name: "Roll back to v1" }).click();
@@ -83,7 +83,7 @@ test("an edit is promoted after a confirmation that shows the diff, and chat the
   await expect(page.getByTestId("latest-version")).toHaveText("version 2");
   await message.fill("Third question");
   await message.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: Third question — one$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Third question — one$/)).toBeVisible();
   await chatCtx.close();
 });
 

@@ -44,10 +44,10 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await chat.goto("/chat");
   await hydrated(chat);
   await chat.getByLabel("Persona").selectOption({ label: luna });
-  await expect(chat.getByText(`Say hello to ${luna}.`)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(`Say hello to ${luna}.`)).toBeVisible();
   await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Hello Luna");
   await chat.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
-  await expect(chat.getByText(/Reply \d+ to: Hello Luna/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/Reply \d+ to: Hello Luna/)).toBeVisible();
   await expect(chat.getByRole("textbox", { name: "Message", exact: true })).toHaveValue("");
 
   // --- The operator's monitor shows the new conversation without a reload, newest first.
@@ -62,7 +62,7 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await op.getByLabel("Reason for halting").fill("Checking the conversation");
   await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Tell me about Orion");
   await chat.getByRole("button", { name: "Send" }).click();
-  await expect(chat.getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
   await expect(op.getByText("Tell me about Orion", { exact: true })).toBeVisible();
   await expect(op.getByText(/Reply \d+ to: Tell me about Orion/)).toBeVisible();
   await expect(op.getByLabel("Reason for halting")).toHaveValue("Checking the conversation");
@@ -74,10 +74,10 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
 
   await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Are you still there?");
   await chat.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
-  await expect(chat.getByText("Are you still there?", { exact: true })).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Are you still there?", { exact: true })).toBeVisible();
   await expect(chat.getByTestId("paused-banner")).toContainText("Conversation paused");
   await expect(op.getByText("Are you still there?", { exact: true })).toBeVisible();
-  await expect(chat.getByText(/Reply \d+ to: Are you still there\?/)).toHaveCount(0);
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/Reply \d+ to: Are you still there\?/)).toHaveCount(0);
 
   // --- The operator injects a message and resumes; the user gets replies again. The user
   // is half-way through typing when it arrives: the text and the focus stay where they were.
@@ -86,7 +86,7 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await chat.keyboard.type("I was about to");
   await op.getByLabel("Message as operator").fill("Hi, this is the PromptDev team.");
   await op.getByRole("button", { name: "Send as operator" }).click();
-  await expect(chat.getByText("Hi, this is the PromptDev team.")).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Hi, this is the PromptDev team.")).toBeVisible();
   await expect(op.getByLabel("Message as operator")).toHaveValue("");
   await expect(composer).toBeFocused();
   await chat.keyboard.type(" say");
@@ -97,14 +97,14 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   await expect(chat.getByTestId("paused-banner")).toHaveCount(0);
   await chat.getByRole("textbox", { name: "Message", exact: true }).fill("Back again");
   await chat.getByRole("textbox", { name: "Message", exact: true }).press("Enter");
-  await expect(chat.getByText(/Reply \d+ to: Back again/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/Reply \d+ to: Back again/)).toBeVisible();
 
   // --- The history is there after a reload.
   await chat.reload();
   await hydrated(chat);
   await chat.getByLabel("Persona").selectOption({ label: luna });
-  await expect(chat.getByText("Hello Luna", { exact: true })).toBeVisible();
-  await expect(chat.getByText(/Reply \d+ to: Back again/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Hello Luna", { exact: true })).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/Reply \d+ to: Back again/)).toBeVisible();
 });
 
 test("the chat keeps the newest message in view, but not while the user reads back", async ({ browser }) => {
@@ -125,23 +125,23 @@ test("the chat keeps the newest message in view, but not while the user reads ba
   for (let i = 1; i <= 6; i++) {
     await box.fill(`Message number ${i}`);
     await box.press("Enter");
-    await expect(chat.getByText(new RegExp(`^Reply \\d+ to: Message number ${i}$`))).toBeInViewport();
+    await expect(chat.getByRole("list", { name: "Messages" }).getByText(new RegExp(`^Reply \\d+ to: Message number ${i}$`))).toBeInViewport();
   }
-  await expect(chat.getByText("Message number 1", { exact: true })).not.toBeInViewport();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Message number 1", { exact: true })).not.toBeInViewport();
 
   // Scrolled back to the start: a message arriving from the team does not pull the page down.
   await chat.evaluate(() => window.scrollTo(0, 0));
-  await expect(chat.getByText("Message number 1", { exact: true })).toBeInViewport();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Message number 1", { exact: true })).toBeInViewport();
   const uid = (await ctx.cookies()).find((c) => c.name === "pd_uid")!.value;
   const injected = await op.request.post(`/admin/interventions/${uid}/inject`, { data: { message: "A note from the team" } });
   expect(injected.status()).toBeLessThan(300);
-  await expect(chat.getByText("A note from the team")).toBeAttached();
-  await expect(chat.getByText("Message number 1", { exact: true })).toBeInViewport();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("A note from the team")).toBeAttached();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("Message number 1", { exact: true })).toBeInViewport();
 
   // Sending brings the newest back into view.
   await box.fill("And one more");
   await box.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: And one more$/)).toBeInViewport();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: And one more$/)).toBeInViewport();
 });
 
 test("switching persona while the last chat is still reloading leaves the page working", async ({ browser }) => {
@@ -163,7 +163,7 @@ test("switching persona while the last chat is still reloading leaves the page w
   const box = chat.getByRole("textbox", { name: "Message", exact: true });
   await box.fill("One");
   await box.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: One$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: One$/)).toBeVisible();
 
   // The reloads after the next send are slow: they come back after the user has picked
   // another persona (whose history loads at once) and the first chat's view is gone.
@@ -174,16 +174,16 @@ test("switching persona while the last chat is still reloading leaves the page w
   });
   await box.fill("Two");
   await box.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: Two$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Two$/)).toBeVisible();
   slow = false;
   await chat.getByLabel("Persona").selectOption({ label: second });
-  await expect(chat.getByText(`Say hello to ${second}.`)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(`Say hello to ${second}.`)).toBeVisible();
   await chat.waitForTimeout(3000); // the first chat's reloads come back meanwhile
   await chat.unroute("**/api/chat/load_chat**");
   expect(errors).toEqual([]);
   await box.fill("Three");
   await box.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: Three$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Three$/)).toBeVisible();
 });
 
 test("a template syntax error is shown next to the editor with its line", async ({ page }) => {

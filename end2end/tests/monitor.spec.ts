@@ -26,7 +26,7 @@ async function userChats(browser: Browser, turns: Array<[number, string]>): Prom
     const box = chat.getByRole("textbox", { name: "Message", exact: true });
     await box.fill(text);
     await box.press("Enter");
-    await expect(chat.getByText(`Reply`, { exact: false }).filter({ hasText: text })).toBeVisible();
+    await expect(chat.getByRole("list", { name: "Messages" }).getByText(`Reply`, { exact: false }).filter({ hasText: text })).toBeVisible();
   }
   const uid = (await ctx.cookies()).find((c) => c.name === "pd_uid")!.value;
   return { uid, chat };
@@ -82,10 +82,10 @@ test("one thread per chat session, replies labelled with persona and version, th
   await op.getByLabel(`Message as operator (in the chat with ${orion})`).fill("A note in the Orion chat");
   await op.getByRole("button", { name: "Send as operator" }).click();
   await expect(thread.getByText("A note in the Orion chat")).toBeVisible();
-  await expect(chat.getByText("A note in the Orion chat")).toHaveCount(0); // the user has Lyra open
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("A note in the Orion chat")).toHaveCount(0); // the user has Lyra open
   await chat.goto(`/chat?persona=${orionId}`);
   await hydrated(chat);
-  await expect(chat.getByText("A note in the Orion chat")).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText("A note in the Orion chat")).toBeVisible();
   await lyraTab.click();
   await expect(thread.getByText("A note in the Orion chat")).toHaveCount(0);
 });

@@ -189,7 +189,7 @@ test("a chat on a persona deactivated meanwhile turns read-only with a notice", 
   const input = page.getByRole("textbox", { name: "Message", exact: true });
   await input.fill("Hello Altair");
   await input.press("Enter");
-  await expect(page.getByText(/Reply \d+ to: Hello Altair/)).toBeVisible();
+  await expect(page.getByRole("list", { name: "Messages" }).getByText(/Reply \d+ to: Hello Altair/)).toBeVisible();
   await expect(page.getByTestId("unavailable-banner")).toHaveCount(0);
 
   await input.fill("Are you there?");
@@ -202,14 +202,14 @@ test("a chat on a persona deactivated meanwhile turns read-only with a notice", 
   await expect(input).toBeDisabled();
   await expect(input).toHaveValue("Are you there?");
   await expect(page.getByRole("button", { name: "Send" })).toBeDisabled();
-  await expect(page.getByText("Hello Altair", { exact: true })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Messages" }).getByText("Hello Altair", { exact: true })).toBeVisible();
 
   // Opened afresh, the chat shows the same notice with the history.
   await page.reload();
   await hydrated(page);
   await expect(page.getByTestId("unavailable-banner")).toBeVisible();
   await expect(page.getByRole("textbox", { name: "Message", exact: true })).toBeDisabled();
-  await expect(page.getByText("Hello Altair", { exact: true })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Messages" }).getByText("Hello Altair", { exact: true })).toBeVisible();
 });
 
 test("a persona another workspace shares is cloned from the library", async ({ page, browser }) => {

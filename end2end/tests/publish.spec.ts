@@ -59,11 +59,11 @@ test("a persona made in the dashboard is a draft that chat offers only once it i
   await chat.reload();
   await hydrated(chat);
   await picker.selectOption({ label: name });
-  await expect(chat.getByText(`Say hello to ${name}.`)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(`Say hello to ${name}.`)).toBeVisible();
   const box = chat.getByRole("textbox", { name: "Message", exact: true });
   await box.fill("Are you live?");
   await box.press("Enter");
-  await expect(chat.getByText(/^Reply \d+ to: Are you live\?$/)).toBeVisible();
+  await expect(chat.getByRole("list", { name: "Messages" }).getByText(/^Reply \d+ to: Are you live\?$/)).toBeVisible();
   await chatCtx.close();
 
   await page.getByRole("link", { name: "Personas", exact: true }).click();

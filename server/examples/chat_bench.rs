@@ -1,20 +1,115 @@
 //! `make bench`: the real server on a loopback port with a fresh SQLite database and the
-//! embedded model; sends chat turns over HTTP and reports start-up time, time to first
-//! reply (includes loading the model), per-turn latency and generation speed.
+//! embedded model (1 llama.cpp thread unless `PROMPTDEV_LLM_THREADS` says otherwise, fixed
+//! seed, history window 20). Streams chat turns over HTTP (`POST /chat`, `"stream": true`)
+//! and reports, for one chat of TURNS turns on the default persona, the time to first
+//! token (TTFT: request sent → first `delta`) and total time of turns 1, 10 and 30 with
+//! prompt/cached tokens and generation speed; then the aggregate generation speed of CHATS
+//! chats at once.
 //!
-//! Usage: `cargo run --release -p server --example chat_bench -- [TURNS]` (default 8).
-//! Figures depend on the machine; compare runs on the same one.
+//! Usage: `cargo run --release -p server --example chat_bench -- [TURNS] [CHATS]` (default 30
+//! and 4). Figures depend on the machine; compare runs on the same one.
 
 // Leptos view types of the app nest deeply; laying them out needs more room.
 #![recursion_limit = "512"]
 
 use app::engine::config::{Config, LlmConfig};
+use futures::StreamExt;
 use server::startup::Application;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Messages the bench sends, in turn.
+const PROMPTS: [&str; 10] = [
+    "Hi! Who are you?",
+    "What should I cook tonight?",
+    "Tell me a fun fact about space.",
+    "How do I stay motivated?",
+    "I had a long day at work.",
+    "Do you like music? What kind?",
+    "Any tips for sleeping better?",
+    "What is a good book to read?",
+    "I want to learn to draw.",
+    "Thanks, that helps!",
+];
+
+/// One streamed turn as the client saw it, plus the request log's token counts.
+#[derive(Clone, Debug, Default)]
+struct Turn {
+    ttft: Duration,
+    total: Duration,
+    pieces: usize,
+    prompt_tokens: i64,
+    cached_tokens: i64,
+    completion_tokens: i64,
+}
+
+impl Turn {
+    /// Generated tokens per second after the first one arrived.
+    fn gen_rate(&self) -> f64 {
+        let gen = (self.total - self.ttft).as_secs_f64();
+        if gen > 0.0 {
+            (self.completion_tokens - 1).max(0) as f64 / gen
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// Sends one streamed turn for `user` and waits for `done`.
+async fn turn(client: &reqwest::Client, base: &str, user: &str, message: &str) -> anyhow::Result<(Turn, i64)> {
+    let t = Instant::now();
+    let body = serde_json::json!({"user_id": user, "message": message, "stream": true});
+    let resp = client.post(format!("{base}/chat")).json(&body).send().await?;
+    anyhow::ensure!(resp.status().is_success(), "turn failed: {}", resp.status());
+    let mut out = Turn::default();
+    let (mut buf, mut bytes, mut session) = (String::new(), resp.bytes_stream(), None);
+    while let Some(chunk) = bytes.next().await {
+        buf.push_str(&String::from_utf8_lossy(&chunk?));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let event = frame.lines().find_map(|l| l.strip_prefix("event:")).unwrap_or("").trim().to_owned();
+            let data: String = frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+            match event.as_str() {
+                "delta" => {
+                    if out.pieces == 0 {
+                        out.ttft = t.elapsed();
+                    }
+                    out.pieces += 1;
+                }
+                "done" => {
+                    out.total = t.elapsed();
+                    let done: serde_json::Value = serde_json::from_str(&data)?;
+                    anyhow::ensure!(done["status"] == "replied", "turn not replied: {done}");
+                    session = done["metadata"]["session_id"].as_i64();
+                }
+                "error" => anyhow::bail!("turn failed: {data}"),
+                _ => {}
+            }
+        }
+    }
+    let session = session.ok_or_else(|| anyhow::anyhow!("the stream ended without `done`"))?;
+    Ok((out, session))
+}
+
+/// Fills in the token counts of the last `n` logged requests, newest first, by position.
+async fn with_tokens(client: &reqwest::Client, base: &str, turns: &mut [&mut Turn]) -> anyhow::Result<()> {
+    let log: Vec<serde_json::Value> =
+        client.get(format!("{base}/admin/requests?limit={}", turns.len())).send().await?.json().await?;
+    for (t, row) in turns.iter_mut().rev().zip(&log) {
+        t.prompt_tokens = row["prompt_tokens"].as_i64().unwrap_or(0);
+        t.cached_tokens = row["cached_tokens"].as_i64().unwrap_or(0);
+        t.completion_tokens = row["completion_tokens"].as_i64().unwrap_or(0);
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let turns: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(8);
+    let turns: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(30).max(1);
+    let chats: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(4).max(1);
     let dir = std::env::temp_dir().join(format!("pd-bench-{}", uuid::Uuid::new_v4().simple()));
     let model_path =
         std::env::var("PROMPTDEV_MODEL_PATH").unwrap_or_else(|_| "models/SmolLM2-135M-Instruct.Q4_1.gguf".into());
@@ -23,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
         database_url: format!("sqlite://{}/bench.db", dir.display()),
         addr: "127.0.0.1:0".parse()?,
         site_root: "target/site".into(),
-        llm: LlmConfig::Local { model_path: model_path.into(), threads, context_size: 2048, seed: None },
+        llm: LlmConfig::Local { model_path: model_path.into(), threads, context_size: 2048, seed: Some(42) },
         history_window: 20,
         secure_cookies: false,
         chat_workspace: None,
@@ -40,49 +135,83 @@ async fn main() -> anyhow::Result<()> {
         .json(&serde_json::json!({"username": email, "password": password}))
         .send()
         .await?;
-
-    let prompts = [
-        "Hi! Who are you?",
-        "What should I cook tonight?",
-        "Tell me a fun fact about space.",
-        "How do I stay motivated?",
-    ];
-    let mut latencies = Vec::new();
-    for i in 0..turns {
-        let t = Instant::now();
-        let r: serde_json::Value = client
-            .post(format!("{base}/chat"))
-            .json(&serde_json::json!({"user_id": "bench", "message": prompts[i % prompts.len()]}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        anyhow::ensure!(r["status"] == "replied", "turn {i} failed: {r}");
-        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let log: Vec<serde_json::Value> =
-        client.get(format!("{base}/admin/requests?limit={turns}")).send().await?.json().await?;
-    let (mut prompt_tok, mut gen_tok, mut llm_ms) = (0i64, 0i64, 0i64);
-    for row in &log {
-        prompt_tok += row["prompt_tokens"].as_i64().unwrap_or(0);
-        gen_tok += row["completion_tokens"].as_i64().unwrap_or(0);
-        llm_ms += row["latency_ms"].as_i64().unwrap_or(0);
-    }
-    let steady = &latencies[1..];
-    let mut sorted = steady.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
     println!(
-        "machine: {} cores; llama.cpp threads: {threads}",
+        "machine: {} cores; llama.cpp threads: {threads}; history window 20 messages",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
-    println!("server start-up (migrations, first operator, sessions): {:.0} ms", startup.as_secs_f64() * 1000.0);
-    println!("time to first reply (includes model load):            {:.0} ms", latencies[0]);
-    println!("later turns: median {median:.0} ms over {} turns", steady.len());
-    println!("tokens: {prompt_tok} prompt, {gen_tok} completion in {llm_ms} ms of LLM time");
+    println!("server start-up (migrations, first operator, sessions): {:.0} ms", ms(startup));
+
+    // A warm-up turn in a chat of its own: loads the model, so turn 1 below measures a turn.
+    let load = Instant::now();
+    turn(&client, &base, "bench-warm-up", "Hello!").await?;
+    println!("first reply ever (includes loading the model):         {:.0} ms", ms(load.elapsed()));
+
+    let mut one = Vec::new();
+    for i in 0..turns {
+        let (mut t, _) = turn(&client, &base, "bench", PROMPTS[i % PROMPTS.len()]).await?;
+        with_tokens(&client, &base, &mut [&mut t]).await?;
+        one.push(t);
+    }
+    println!("\none chat, {turns} turns (turn: TTFT / total, prompt tokens of which cached, reply tokens):");
+    for (i, t) in one.iter().enumerate() {
+        println!(
+            "  turn {:>2}: TTFT {:>5.0} ms / total {:>5.0} ms; prompt {:>4} ({:>4} cached), reply {:>3} tokens at {:>5.1} tok/s",
+            i + 1,
+            ms(t.ttft),
+            ms(t.total),
+            t.prompt_tokens,
+            t.cached_tokens,
+            t.completion_tokens,
+            t.gen_rate()
+        );
+    }
+    let picked: Vec<usize> = [1, 10, 30].into_iter().filter(|&n| n <= turns).collect();
+    println!("\nsummary:");
+    for n in &picked {
+        let t = &one[n - 1];
+        println!("  turn {n:>2}: TTFT {:.0} ms, total {:.0} ms, {:.1} tokens/s", ms(t.ttft), ms(t.total), t.gen_rate());
+    }
+    if let (Some(first), Some(tenth)) = (one.first(), one.get(9)) {
+        println!(
+            "  turn 10 TTFT / turn 1 TTFT: {:.2} (goal ≤ 1.5, and turn 10 < 1000 ms)",
+            tenth.ttft.as_secs_f64() / first.ttft.as_secs_f64()
+        );
+    }
+    let (gen_tokens, wall): (i64, f64) =
+        one.iter().fold((0, 0.0), |(n, s), t| (n + t.completion_tokens, s + t.total.as_secs_f64()));
+    println!("  one chat: {:.1} reply tokens/s over the whole turns ({gen_tokens} tokens)", gen_tokens as f64 / wall);
+
+    // CHATS chats at once, each a few turns, started together.
+    let per_chat = 5.min(turns);
+    let started = Instant::now();
+    let runs = (0..chats).map(|c| {
+        let (client, base) = (client.clone(), base.clone());
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            for i in 0..per_chat {
+                out.push(turn(&client, &base, &format!("bench-{c}"), PROMPTS[(i + c) % PROMPTS.len()]).await?.0);
+            }
+            anyhow::Ok(out)
+        })
+    });
+    let mut all = Vec::new();
+    for run in runs.collect::<Vec<_>>() {
+        all.extend(run.await??);
+    }
+    let wall = started.elapsed();
+    let mut refs: Vec<&mut Turn> = all.iter_mut().collect();
+    // The log is newest first across all chats; only the totals matter here.
+    with_tokens(&client, &base, &mut refs).await?;
+    let tokens: i64 = all.iter().map(|t| t.completion_tokens).sum();
+    let mut ttfts: Vec<f64> = all.iter().map(|t| ms(t.ttft)).collect();
+    ttfts.sort_by(f64::total_cmp);
     println!(
-        "throughput (prompt + completion tokens / LLM time):   {:.1} tokens/s",
-        (prompt_tok + gen_tok) as f64 * 1000.0 / llm_ms.max(1) as f64
+        "\n{chats} chats at once, {per_chat} turns each: {tokens} reply tokens in {:.1} s = {:.1} tokens/s aggregate; \
+         TTFT median {:.0} ms, max {:.0} ms",
+        wall.as_secs_f64(),
+        tokens as f64 / wall.as_secs_f64(),
+        ttfts[ttfts.len() / 2],
+        ttfts[ttfts.len() - 1]
     );
     let _ = std::fs::remove_dir_all(dir);
     Ok(())

@@ -56,7 +56,9 @@ pub async fn hash_password(password: &str) -> AppResult<String> {
     .map_err(|e| internal("hash", e))
 }
 
-async fn verify_password(password: &str, hash: &str) -> bool {
+/// Whether `password` matches the argon2id `hash` (false for a malformed hash), off the
+/// async threads.
+pub async fn verify_password(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_string(), hash.to_string());
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
@@ -66,7 +68,7 @@ async fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// A fixed hash verified when the email is unknown, so both paths cost the same time.
-const DUMMY_HASH: &str =
+pub const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3mNfCv2dn8pQ1+JpYvbG6X8q9vZm0m7YbH3Kq5pQkqA";
 
 /// Checks an email and password. Errors: `BadCredentials` for an unknown email, a wrong
@@ -106,9 +108,12 @@ pub async fn login(db: &Db, session: &tower_sessions::Session, email: &str, pass
     Ok(op)
 }
 
-/// Logs out: deletes the session and its cookie.
+/// Logs out: removes the operator from the session and cycles its id (the old id is
+/// deleted from the store). An end user's chat login in the same browser session stays;
+/// with nothing left, the session cookie is removed.
 pub async fn logout(session: &tower_sessions::Session) -> AppResult<()> {
-    session.flush().await.map_err(|e| internal("session flush", e))
+    session.remove::<i64>(OPERATOR_KEY).await.map_err(|e| internal("session remove", e))?;
+    session.cycle_id().await.map_err(|e| internal("session cycle", e))
 }
 
 /// Creates an operator with a workspace of their own (named after the email) and seeds

@@ -102,6 +102,7 @@ pub async fn store_message_with(
     meta: MessageMeta,
 ) -> AppResult<Message> {
     let message = messages::insert(&state.db, at, sender, content, meta, now_ms()).await?;
+    sessions::touch(&state.db, at.workspace_id, at.session_id, message.created_at).await?;
     state.events.publish(at.workspace_id, LiveEvent::Message { user_id: at.user_id.clone(), message: message.clone() });
     Ok(message)
 }

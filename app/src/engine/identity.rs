@@ -22,6 +22,22 @@ pub fn cookie_user_id(headers: &http::HeaderMap) -> AppResult<String> {
         .ok_or(AppError::Unauthorized)
 }
 
+/// Request extension set by [`chat_identity`] when it minted the request's `pd_uid` (the
+/// client sent none). Such an id is good for rendering the chat page on a first visit,
+/// but it is no identity the client holds: REST chat routes treat the request as having
+/// no chat cookie (a cookieless script is not an anonymous browser).
+#[derive(Clone, Copy, Debug)]
+pub struct MintedChatId;
+
+/// The `pd_uid` the client actually sent: as [`cookie_user_id`], but `Unauthorized` when
+/// [`chat_identity`] minted it for this request ([`MintedChatId`]).
+pub fn sent_cookie_user_id(headers: &http::HeaderMap, extensions: &http::Extensions) -> AppResult<String> {
+    if extensions.get::<MintedChatId>().is_some() {
+        return Err(AppError::Unauthorized);
+    }
+    cookie_user_id(headers)
+}
+
 /// The `Set-Cookie` value that gives a browser the end-user id `id`: HttpOnly,
 /// SameSite=Lax, Path=/, kept for a year, Secure when `secure`.
 fn chat_cookie(id: &str, secure: bool) -> Cookie<'static> {
@@ -35,8 +51,8 @@ fn chat_cookie(id: &str, secure: bool) -> Cookie<'static> {
 }
 
 /// Axum middleware: gives every browser without a valid `pd_uid` cookie a new one (on the
-/// request, so this request already sees it, and on the response). HttpOnly, SameSite=Lax,
-/// Secure when the config says so.
+/// request, so this request already sees it, and on the response), marking the request
+/// with [`MintedChatId`]. HttpOnly, SameSite=Lax, Secure when the config says so.
 pub async fn chat_identity(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut req: axum::extract::Request,
@@ -49,6 +65,7 @@ pub async fn chat_identity(
     if let Ok(v) = http::HeaderValue::from_str(&Cookie::new(CHAT_COOKIE, id.as_str()).to_string()) {
         req.headers_mut().append(http::header::COOKIE, v);
     }
+    req.extensions_mut().insert(MintedChatId);
     let mut res = next.run(req).await;
     if let Ok(v) = http::HeaderValue::from_str(&chat_cookie(&id, state.config.secure_cookies).to_string()) {
         res.headers_mut().append(http::header::SET_COOKIE, v);

@@ -1,9 +1,10 @@
 //! What the persona remembers about each end user: key → JSON value, read by every turn
 //! (`memory` in the template) and edited by operators.
 
+use super::chat::find_end_user;
 use super::db::Db;
 use super::ids::{EndUserId, WorkspaceId};
-use super::store::{end_users, memory as store};
+use super::store::memory as store;
 use crate::error::{AppError, AppResult};
 use crate::types::MemoryEntry;
 
@@ -25,10 +26,6 @@ pub fn parse_memory_key(key: &str) -> AppResult<String> {
         ));
     }
     Ok(key.to_string())
-}
-
-async fn end_user(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<EndUserId> {
-    end_users::find(db, ws, user_id).await?.ok_or_else(|| AppError::not_found("user"))
 }
 
 /// The user's memory, by key.
@@ -58,7 +55,7 @@ pub async fn set_memory(
     if raw.len() > MAX_MEMORY_VALUE_BYTES {
         return Err(AppError::invalid("value", "a memory value is at most 16 KiB"));
     }
-    let eu = end_user(db, ws, user_id).await?;
+    let eu = find_end_user(db, ws, user_id).await?;
     store::upsert(db, ws, eu, &key, &raw).await?;
     Ok(MemoryEntry { key, value: value.clone() })
 }
@@ -66,13 +63,13 @@ pub async fn set_memory(
 /// The row id of a memory entry (the original API's `memory_id`; stable across updates).
 /// Errors: `NotFound` (user or key).
 pub async fn memory_id(db: &Db, ws: WorkspaceId, user_id: &str, key: &str) -> AppResult<i64> {
-    let eu = end_user(db, ws, user_id).await?;
+    let eu = find_end_user(db, ws, user_id).await?;
     store::id_of(db, ws, eu, key).await?.ok_or_else(|| AppError::not_found("memory key"))
 }
 
 /// Deletes one memory entry. Errors: `NotFound` (user or key).
 pub async fn delete_memory(db: &Db, ws: WorkspaceId, user_id: &str, key: &str) -> AppResult<()> {
-    let eu = end_user(db, ws, user_id).await?;
+    let eu = find_end_user(db, ws, user_id).await?;
     if !store::delete(db, ws, eu, key).await? {
         return Err(AppError::not_found("memory key"));
     }

@@ -2,9 +2,10 @@
 //! functions (`app::ctx` glue) and the REST API (`server::http`) call into it.
 //!
 //! Layers, each depending only on those below it (no cycles):
-//! - services: [`turn`] (the chat pipeline as stages) → [`chat`], [`monitor`],
+//! - services: [`turn`] (the chat pipeline as stages) → [`chat`], [`chat_sessions`], [`monitor`],
 //!   [`memory`], [`personas`] (versions, labels, lifecycle, library, diff),
-//!   [`playground`] (preview, playground, drafting), [`transfer`], [`auth`];
+//!   [`playground`] (preview, playground, drafting), [`transfer`], [`auth`],
+//!   [`end_users`] (end-user accounts, who may chat), [`workspace_settings`];
 //! - pure helpers: [`prompt`] (what the LLM gets), [`render`] (minijinja), [`llm`]
 //!   (providers and `complete`);
 //! - [`store`]: the only SQL, one file per table family, typed ids ([`ids`]);
@@ -13,12 +14,15 @@
 
 pub mod auth;
 pub mod chat;
+pub mod chat_sessions;
 pub mod config;
 pub mod db;
+pub mod end_users;
 pub mod events;
 pub mod identity;
 pub mod ids;
 pub mod llm;
+pub mod markdown;
 pub mod locks;
 pub mod memory;
 pub mod monitor;
@@ -32,6 +36,7 @@ pub mod state;
 pub mod store;
 pub mod transfer;
 pub mod turn;
+pub mod workspace_settings;
 
 pub use state::AppState;
 

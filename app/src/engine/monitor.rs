@@ -4,13 +4,11 @@
 
 use super::chat::{find_end_user, parse_message, store_message};
 use super::db::Db;
-use super::ids::{EndUserId, SessionId, WorkspaceId};
+use super::ids::{SessionId, WorkspaceId};
 use super::store::{audit, end_users, messages, sessions as session_store, user_state as state_store};
 use super::{now_ms, AppState};
 use crate::error::{AppError, AppResult};
-use crate::types::{
-    ChatSessionSummary, Conversation, EndUserSummary, LiveEvent, Message, Sender, UserState, LAST_MESSAGE_PREVIEW_CHARS,
-};
+use crate::types::{Conversation, EndUserSummary, LiveEvent, Message, Sender, UserState, LAST_MESSAGE_PREVIEW_CHARS};
 
 use super::memory::memory;
 use super::store::llm_requests::LlmRequestRow;
@@ -41,16 +39,6 @@ pub fn preview(text: &str) -> String {
     let mut cut: String = flat.chars().take(LAST_MESSAGE_PREVIEW_CHARS - 1).collect();
     cut.push('…');
     cut
-}
-
-/// The user's chat sessions, most recently active first.
-pub async fn sessions(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResult<Vec<ChatSessionSummary>> {
-    session_store::summaries(db, ws, end_user).await
-}
-
-/// Halt state of a user.
-pub async fn user_state(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResult<UserState> {
-    state_store::get(db, ws, end_user).await
 }
 
 /// A user's whole conversation (all personas, newest 500 messages), state and memory.

@@ -61,7 +61,8 @@ pub async fn preview(state: &AppState, ws: WorkspaceId, req: &PreviewRequest) ->
     let user_id = req.user_id.clone().unwrap_or_else(|| "sample-user".into());
     let input = TurnInput { user_id: &user_id, current_message: message, history: &history, memory: &memory };
     let messages = build_messages(req.kind, &req.content, &req.variables, &req.values, &input)?;
-    Ok(Preview { messages, variables: personas::variables_for(&req.content, &req.variables) })
+    let warnings = super::render::cache_warnings(&req.content, req.kind);
+    Ok(Preview { messages, variables: personas::variables_for(&req.content, &req.variables), warnings })
 }
 
 /// Runs `message` through the pipeline once per version in `versions` (1 or 2; side by

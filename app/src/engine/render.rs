@@ -108,6 +108,129 @@ pub fn variables(content: &str) -> Result<Vec<crate::types::TemplateVariable>, A
         .collect())
 }
 
+/// Pipeline variables whose value changes from one turn to the next (`now`: every minute).
+/// Per-turn values the pipeline adds later (a running `summary`, a `sentiment`) belong here.
+pub const PER_TURN_VARIABLES: [&str; 1] = ["now"];
+
+/// Where a per-turn variable ([`PER_TURN_VARIABLES`]) is used early in the prompt: in a
+/// `chat` persona anywhere (the template is the system prompt, before the history); in a
+/// `text` persona before its first use of `history`. The prompt then differs from the last
+/// turn's near its start, and the embedded model must evaluate it all again instead of
+/// reusing its KV cache. `now` sliced to the date (`now[:10]`) changes once a day and is not
+/// reported. One warning per variable (its first early use), as "Line N: …" messages.
+pub fn cache_warnings(content: &str, kind: crate::types::PersonaKind) -> Vec<String> {
+    let uses = template_names(content);
+    let history_at = uses.iter().find(|u| u.name == "history").map(|u| u.offset);
+    let limit = match kind {
+        crate::types::PersonaKind::Chat => usize::MAX,
+        crate::types::PersonaKind::Text => match history_at {
+            Some(at) => at,
+            None => return Vec::new(),
+        },
+    };
+    let mut warned: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for u in uses.iter().filter(|u| u.offset < limit && !u.date_only) {
+        let Some(&name) = PER_TURN_VARIABLES.iter().find(|v| **v == u.name) else { continue };
+        if warned.contains(&name) {
+            continue;
+        }
+        warned.push(name);
+        let line = content[..u.offset].matches('\n').count() + 1;
+        let advice = match kind {
+            crate::types::PersonaKind::Chat => format!(
+                "in the system prompt (before the history) it keeps the model from reusing its cache — \
+                 use the date (`{{{{ {name}[:10] }}}}`) or a `text` persona with it after the history"
+            ),
+            crate::types::PersonaKind::Text => format!(
+                "used before the history it keeps the model from reusing its cache — put it after the history \
+                 or use the date (`{{{{ {name}[:10] }}}}`)"
+            ),
+        };
+        out.push(format!("Line {line}: `{name}` changes every turn; {advice}"));
+    }
+    out
+}
+
+/// A top-level name read in a template tag.
+struct NameUse<'a> {
+    name: &'a str,
+    /// Byte offset in the template.
+    offset: usize,
+    /// Sliced to at most 10 characters (`now[:10]`: the date of `YYYY-MM-DD HH:MM UTC`).
+    date_only: bool,
+}
+
+/// The names read in `{{ … }}` and `{% … %}` tags, in order: identifiers outside string
+/// literals and not after a dot (attributes). Comments are skipped. A lexical scan, not a
+/// parse: enough to tell where in the prompt a variable lands.
+fn template_names(content: &str) -> Vec<NameUse<'_>> {
+    let bytes = content.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(open) = content[at..].find('{').map(|i| at + i) {
+        let close = match bytes.get(open + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => "#}",
+            _ => {
+                at = open + 1;
+                continue;
+            }
+        };
+        let body_start = open + 2;
+        let end = content[body_start..].find(close).map_or(content.len(), |i| body_start + i);
+        if close != "#}" {
+            names_in(content, body_start, end, &mut out);
+        }
+        at = (end + 2).min(content.len());
+    }
+    out
+}
+
+fn names_in<'a>(content: &'a str, start: usize, end: usize, out: &mut Vec<NameUse<'a>>) {
+    let bytes = content.as_bytes();
+    let mut i = start;
+    let mut prev = b' ';
+    while i < end {
+        let c = bytes[i];
+        if c == b'"' || c == b'\'' {
+            i += 1;
+            while i < end && bytes[i] != c {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            prev = c;
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            let from = i;
+            while i < end && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            if prev != b'.' {
+                let rest = content[i..end].trim_start();
+                out.push(NameUse { name: &content[from..i], offset: from, date_only: sliced_to_date(rest) });
+            }
+            prev = b'a';
+        } else {
+            if !c.is_ascii_whitespace() {
+                prev = c;
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Whether `rest` (what follows a name) starts with a slice keeping at most 10 characters:
+/// `[:10]`, `[0:10]`, `[:4]`.
+fn sliced_to_date(rest: &str) -> bool {
+    let Some(inner) = rest.strip_prefix('[').and_then(|r| r.split_once(']')).map(|(inner, _)| inner) else {
+        return false;
+    };
+    let Some((from, to)) = inner.split_once(':') else { return false };
+    let from = from.trim();
+    (from.is_empty() || from == "0") && to.trim().parse::<u32>().is_ok_and(|n| n <= 10)
+}
+
 /// Renders `content` with `ctx` (a JSON object of variables). Errors: `Template` for
 /// syntax errors, undefined variables, type errors and exhausted fuel.
 pub fn render(content: &str, ctx: &serde_json::Value) -> Result<String, AppError> {
@@ -197,5 +320,30 @@ mod tests {
     fn empty_and_huge_templates_are_refused() {
         assert!(matches!(check("  \n"), Err(AppError::Invalid { .. })));
         assert!(matches!(check(&"x".repeat(MAX_TEMPLATE_BYTES + 1)), Err(AppError::Invalid { .. })));
+    }
+    #[test]
+    fn per_turn_values_early_in_the_prompt_are_reported() {
+        use crate::types::PersonaKind::{Chat, Text};
+        let chat = cache_warnings("You are Ava.\nThe time is {{ now }}. {{ now }}", Chat);
+        assert_eq!(chat.len(), 1, "{chat:?}");
+        assert!(chat[0].starts_with("Line 2: `now` changes every turn;"), "{chat:?}");
+        assert!(chat[0].contains("reusing its cache"), "{chat:?}");
+        assert!(cache_warnings("Today is {{ now[:10] }}.", Chat).is_empty());
+        assert!(cache_warnings("Today is {{ now[0:10] }}.", Chat).is_empty());
+        assert_eq!(cache_warnings("At {{ now[:16] }}.", Chat).len(), 1);
+        assert!(cache_warnings("Hi {{ user_id }}, {{ memory.now }} {{ 'now' }} {# now #}", Chat).is_empty());
+        let early = "It is {% if now %}{{ now }}{% endif %}.\n{% for m in history %}{{ m.content }}\n{% endfor %}";
+        let text = cache_warnings(early, Text);
+        assert_eq!(text.len(), 1);
+        assert!(text[0].starts_with("Line 1: `now`") && text[0].contains("put it after the history"), "{text:?}");
+        let late = "{% for m in history %}{{ m.content }}\n{% endfor %}It is {{ now }}.";
+        assert!(cache_warnings(late, Text).is_empty());
+        assert!(cache_warnings("It is {{ now }}.", Text).is_empty(), "no history to reuse");
+        assert!(cache_warnings(crate::engine::personas::DEFAULT_PERSONA, Chat).is_empty());
+    }
+
+    #[test]
+    fn the_date_of_now_renders() {
+        assert_eq!(render("{{ now[:10] }}", &json!({"now": "2026-12-02 09:30 UTC"})).unwrap(), "2026-12-02");
     }
 }

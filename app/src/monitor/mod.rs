@@ -5,7 +5,7 @@ pub mod api;
 use crate::components::{format_time, percent_encode, ErrorBox, Loading};
 use crate::error::{AppError, AppResult};
 use crate::live::{refresh_on, use_live_events};
-use crate::types::{Conversation, EndUserSummary, Message, Sender};
+use crate::types::{Conversation, EndUserSummary, LiveEvent, Message, Sender};
 use api::{get_conversation, list_users, DeleteMemory, HaltUser, InjectMessage, ResumeUser, SetMemory};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -14,7 +14,12 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn UserList() -> impl IntoView {
     let tick = RwSignal::new(0u64);
-    use_live_events("/admin/events".into(), move |_| tick.update(|t| *t += 1));
+    // Not for the pieces of a reply being generated: the stored reply follows.
+    use_live_events("/admin/events".into(), move |ev| {
+        if !is_piece(&ev) {
+            tick.update(|t| *t += 1)
+        }
+    });
     // Loaded once; live events fold reloads into the table (see `UserTable`).
     let users = Resource::new(|| (), |_| list_users());
     view! {
@@ -91,14 +96,57 @@ fn UserTable(list: Vec<EndUserSummary>, tick: RwSignal<u64>) -> impl IntoView {
     }
 }
 
+/// A piece of a reply being generated, or its wait for the model (no reload for those).
+fn is_piece(ev: &LiveEvent) -> bool {
+    matches!(ev, LiveEvent::Delta { .. } | LiveEvent::Waiting { .. })
+}
+
+/// A reply being generated, as the monitor shows it while its pieces arrive.
+#[derive(Clone, Debug, PartialEq)]
+struct LiveReply {
+    session_id: i64,
+    reply_to: i64,
+    text: String,
+}
+
+/// Folds a live event into the replies being generated: a piece grows its reply, a
+/// stored reply (or pause notice) of the session ends it.
+fn fold_live(live: &mut Vec<LiveReply>, ev: &LiveEvent) {
+    match ev {
+        LiveEvent::Delta { session_id, reply_to, text, .. } => {
+            match live.iter_mut().find(|r| r.session_id == *session_id && r.reply_to == *reply_to) {
+                Some(r) => r.text.push_str(text),
+                None => live.push(LiveReply { session_id: *session_id, reply_to: *reply_to, text: text.clone() }),
+            }
+        }
+        LiveEvent::Waiting { session_id, reply_to, .. }
+            if !live.iter().any(|r| r.session_id == *session_id && r.reply_to == *reply_to) =>
+        {
+            live.push(LiveReply { session_id: *session_id, reply_to: *reply_to, text: String::new() });
+        }
+        LiveEvent::Message { message, .. } if message.sender != Sender::User => {
+            live.retain(|r| r.session_id != message.session_id);
+        }
+        _ => {}
+    }
+}
+
 #[component]
 pub fn ConversationView() -> impl IntoView {
     let params = use_params_map();
     let user_id = move || params.read().get("user_id").unwrap_or_default();
     let tick = RwSignal::new(0u64);
+    let live = RwSignal::new(Vec::<LiveReply>::new());
     use_live_events("/admin/events".into(), move |ev| {
         if ev.user_id() == Some(params.read_untracked().get("user_id").unwrap_or_default().as_str()) {
-            tick.update(|t| *t += 1)
+            let changes_list =
+                matches!(&ev, LiveEvent::Message { message, .. } if message.sender != Sender::User) || is_piece(&ev);
+            if changes_list {
+                live.update(|l| fold_live(l, &ev));
+            }
+            if !is_piece(&ev) {
+                tick.update(|t| *t += 1)
+            }
         }
     });
     // Keyed on the user only: live events and finished actions update the open panel in
@@ -109,7 +157,7 @@ pub fn ConversationView() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match conversation.await {
-                    Ok(c) => view! { <ConversationPanel c tick/> }.into_any(),
+                    Ok(c) => view! { <ConversationPanel c tick live/> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
@@ -129,6 +177,32 @@ fn author(m: &Message) -> String {
     }
 }
 
+/// One stored message: its sanitized HTML for persona and operator messages, and whether
+/// a reply was cut, stopped, or regenerated ("3 versions", the chosen one shown).
+#[component]
+fn MonitorMessage(m: Message) -> impl IntoView {
+    let rich = matches!(m.sender, Sender::Assistant | Sender::Operator) && !m.html.is_empty();
+    let body = if rich {
+        view! { <div class="text rich" inner_html=m.html.clone()></div> }.into_any()
+    } else {
+        view! { <span class="text">{m.content.clone()}</span> }.into_any()
+    };
+    view! {
+        <li class=format!("msg {}", m.sender.as_str()) data-sender=m.sender.as_str()>
+            <span class="who">{author(&m)}</span>
+            {body}
+            {m.truncated.then(|| view! { <span class="cut">"… (reply cut at the length limit)"</span> })}
+            {m.incomplete.then(|| view! { <span class="stopped" data-testid="stopped">"stopped"</span> })}
+            {(m.alternates > 1).then(|| view! {
+                <span class="badge versions" data-testid="versions">
+                    {format!("{} versions, showing {}", m.alternates, m.alternate)}
+                </span>
+            })}
+            <time>{format_time(m.created_at)}</time>
+        </li>
+    }
+}
+
 /// The error of an action's last run, if it failed (a later success clears it).
 fn failure<T: Clone + Send + Sync + 'static>(value: impl Get<Value = Option<AppResult<T>>>) -> Option<AppError> {
     value.get().and_then(Result::err)
@@ -139,7 +213,7 @@ fn failure<T: Clone + Send + Sync + 'static>(value: impl Get<Value = Option<AppR
 /// in the background) and the forms keep what the operator is typing. A form is cleared
 /// after its action succeeds; its error shows next to it.
 #[component]
-fn ConversationPanel(c: Conversation, tick: RwSignal<u64>) -> impl IntoView {
+fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<LiveReply>>) -> impl IntoView {
     let halt = ServerAction::<HaltUser>::new();
     let resume = ServerAction::<ResumeUser>::new();
     let inject = ServerAction::<InjectMessage>::new();
@@ -185,6 +259,11 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>) -> impl IntoView {
             .with(|c| c.messages.iter().filter(|m| id.is_none_or(|id| m.session_id == id)).cloned().collect::<Vec<_>>())
     };
     let no_messages = Memo::new(move |_| thread().is_empty());
+    // The replies being generated in the thread on screen (their text grows in place).
+    let live_here = move || {
+        let id = session.get();
+        live.with(|l| l.iter().filter(|r| id.is_none_or(|id| r.session_id == id)).cloned().collect::<Vec<_>>())
+    };
 
     let inject_form = NodeRef::<leptos::html::Form>::new();
     let memory_form = NodeRef::<leptos::html::Form>::new();
@@ -231,15 +310,24 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>) -> impl IntoView {
                     aria-label=move || session_name.get().map(|n| format!("Chat with {n}"))>
                     {move || no_messages.get().then(|| view! { <p class="empty">"No messages yet."</p> })}
                     <ol class="messages">
-                        <For each=thread key=|m| m.id let:m>
-                            <li class=format!("msg {}", m.sender.as_str()) data-sender=m.sender.as_str()>
-                                <span class="who">{author(&m)}</span>
-                                <span class="text">{m.content}</span>
-                                {m.truncated.then(|| view! { <span class="cut">"… (reply cut at the length limit)"</span> })}
-                                <time>{format_time(m.created_at)}</time>
-                            </li>
+                        <For each=thread key=|m| (m.id, m.alternate, m.alternates, m.incomplete, m.content.len()) let:m>
+                            <MonitorMessage m/>
                         </For>
                     </ol>
+                        <For each=live_here key=|r| r.reply_to let:r>
+                            {
+                                let reply_to = r.reply_to;
+                                let text = move || live.with(|l| {
+                                    l.iter().find(|x| x.reply_to == reply_to).map(|x| x.text.clone()).unwrap_or_default()
+                                });
+                                view! {
+                                    <div class="msg assistant streaming" data-testid="live-reply" aria-busy="true">
+                                        <span class="who">{move || session_name.get().unwrap_or_default()}" "<span class="typing">"typing…"</span></span>
+                                        <span class="text">{text}</span>
+                                    </div>
+                                }
+                            }
+                        </For>
                 </div>
             </section>
             <aside class="controls">
@@ -335,4 +423,33 @@ fn clear_after_success(succeeded: impl Fn() -> bool + 'static, form: NodeRef<lep
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(session_id: i64, text: &str) -> LiveEvent {
+        LiveEvent::Delta { user_id: "u".into(), session_id, reply_to: 1, text: text.into() }
+    }
+
+    #[test]
+    fn pieces_grow_a_live_reply_until_the_stored_reply_arrives() {
+        let mut live = Vec::new();
+        fold_live(&mut live, &delta(7, "Hel"));
+        fold_live(&mut live, &delta(7, "lo"));
+        fold_live(&mut live, &delta(8, "other"));
+        assert_eq!(live[0].text, "Hello");
+        assert_eq!(live.len(), 2);
+        let mut reply: Message = serde_json::from_value(serde_json::json!({
+            "id": 2, "session_id": 7, "persona_name": "Ava", "sender": "assistant", "content": "Hello", "created_at": 0
+        }))
+        .unwrap();
+        fold_live(&mut live, &LiveEvent::Message { user_id: "u".into(), message: reply.clone() });
+        assert_eq!(live.iter().map(|r| r.session_id).collect::<Vec<_>>(), vec![8]);
+        reply.sender = Sender::User;
+        reply.session_id = 8;
+        fold_live(&mut live, &LiveEvent::Message { user_id: "u".into(), message: reply });
+        assert_eq!(live.len(), 1, "a user message does not end the reply");
+    }
 }

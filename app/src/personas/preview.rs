@@ -217,6 +217,11 @@ fn PreviewMessages(preview: Preview) -> impl IntoView {
         {(!unknown.is_empty()).then(|| view! {
             <p class="hint">{format!("Not provided or declared: {}", unknown.join(", "))}</p>
         })}
+        {(!preview.warnings.is_empty()).then(|| view! {
+            <ul class="hint" data-testid="preview-warnings">
+                {preview.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+            </ul>
+        })}
     }
 }
 

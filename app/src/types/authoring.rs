@@ -30,6 +30,10 @@ pub struct Preview {
     pub messages: Vec<ChatMessage>,
     /// The variables the content reads (unknown ones flagged).
     pub variables: Vec<TemplateVariable>,
+    /// Advice on the template as typed, e.g. a per-turn value early in the prompt that keeps
+    /// the model from reusing its cache ("Line 6: `now` changes every turn; …").
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// One playground run: a test message through the real pipeline with one version,

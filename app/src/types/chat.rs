@@ -56,6 +56,25 @@ pub struct Message {
     /// `length`): the UI shows that it was cut.
     #[serde(default)]
     pub truncated: bool,
+    /// True when generation of an assistant reply was stopped (Stop button, `POST
+    /// /chat/sessions/{id}/stop`) or failed after its first token: the text is partial.
+    #[serde(default)]
+    pub incomplete: bool,
+    /// How many versions an assistant reply has (1, plus one per regenerate); the
+    /// `content` is version [`Message::alternate`].
+    #[serde(default = "one")]
+    pub alternates: i64,
+    /// The chosen version of a regenerated reply, 1-based (the one later turns see).
+    #[serde(default = "one")]
+    pub alternate: i64,
+    /// `content` as sanitized HTML: Markdown for assistant and operator messages (links
+    /// open in a new tab, no scripts, no event handlers), escaped text for the others.
+    #[serde(default)]
+    pub html: String,
+}
+
+fn one() -> i64 {
+    1
 }
 
 /// A persona an end user can chat with.

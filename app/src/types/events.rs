@@ -10,6 +10,13 @@ use serde::{Deserialize, Serialize};
 pub enum LiveEvent {
     /// A message was stored in a user's conversation.
     Message { user_id: String, message: Message },
+    /// A piece of an assistant reply being generated (streamed before the reply is
+    /// stored). `reply_to` is the user message it answers; the pieces of one reply arrive
+    /// in order and concatenate to the text so far. A `Message` event with the stored reply
+    /// follows (also after Stop).
+    Delta { user_id: String, session_id: i64, reply_to: i64, text: String },
+    /// A turn waits for the model: `ahead` turns (of any chat) will be served first.
+    Waiting { user_id: String, session_id: i64, reply_to: i64, ahead: u32 },
     /// A user's conversation was halted or resumed.
     State { user_id: String, state: UserState },
     /// A persona was activated, deactivated or deleted: open chats on it reload. Sent to
@@ -21,7 +28,10 @@ impl LiveEvent {
     /// The end user the event is about; None for events about the whole workspace.
     pub fn user_id(&self) -> Option<&str> {
         match self {
-            LiveEvent::Message { user_id, .. } | LiveEvent::State { user_id, .. } => Some(user_id),
+            LiveEvent::Message { user_id, .. }
+            | LiveEvent::Delta { user_id, .. }
+            | LiveEvent::Waiting { user_id, .. }
+            | LiveEvent::State { user_id, .. } => Some(user_id),
             LiveEvent::Persona { .. } => None,
         }
     }

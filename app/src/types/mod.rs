@@ -5,6 +5,8 @@
 mod auth;
 mod authoring;
 mod chat;
+mod chats;
+mod end_users;
 mod events;
 mod library;
 mod llm;
@@ -17,6 +19,8 @@ use crate::error::AppError;
 pub use auth::*;
 pub use authoring::*;
 pub use chat::*;
+pub use chats::*;
+pub use end_users::*;
 pub use events::*;
 pub use library::*;
 pub use llm::*;

@@ -1,28 +1,43 @@
-//! `POST /chat`: one chat turn on behalf of an end user, for scripts (the browser's chat
-//! page uses server functions).
+//! `POST /chat`: one chat turn, answered whole (JSON) or streamed (`text/event-stream`),
+//! plus the reply controls: stop, regenerate, choose an alternate. Who the turn is for
+//! comes from the caller ([`ChatCaller`]), never from the body alone.
 
+use super::caller::ChatCaller;
 use super::error::ApiError;
-use super::extract::{ApiJson, Operator};
-use app::engine::ids::{PersonaId, SessionId};
+use super::extract::ApiJson;
+use app::engine::ids::{MessageId, PersonaId, SessionId, WorkspaceId};
+use app::engine::llm::StreamEvent;
+use app::engine::turn::StreamingTurn;
 use app::engine::{chat, personas, turn, AppState};
 use app::error::AppError;
 use app::types::TurnOutcome;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::time::Instant;
 
-/// `POST /chat`.
+/// `POST /chat`, `POST /chat/sessions/{id}/stop`, `POST /chat/sessions/{id}/regenerate`,
+/// `POST /chat/messages/{id}/alternate`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/chat", post(chat_turn))
+    Router::new()
+        .route("/chat", post(chat_turn))
+        .route("/chat/sessions/{id}/stop", post(stop))
+        .route("/chat/sessions/{id}/regenerate", post(regenerate))
+        .route("/chat/messages/{id}/alternate", post(choose_alternate))
 }
 
 #[derive(Deserialize)]
 struct ChatBody {
-    /// The end user the operator chats on behalf of, in the operator's own workspace.
-    user_id: String,
+    /// The end user an operator chats on behalf of, in the operator's own workspace
+    /// (ignored for a browser or a logged-in end user: they chat as themselves).
+    #[serde(default)]
+    user_id: Option<String>,
     message: String,
     /// The persona by name (the original's field); default: the first persona `/chat` offers.
     #[serde(default)]
@@ -33,33 +48,50 @@ struct ChatBody {
     /// One of this user's chat sessions; default: their latest with the persona.
     #[serde(default)]
     session_id: Option<SessionId>,
-    /// Workspace slug; must be the operator's own (another one is 404).
+    /// Workspace slug; an operator's must be their own (another one is 404).
     #[serde(default)]
     workspace: Option<String>,
     /// The original's guardrail configuration: refused until guardrails exist.
     #[serde(default)]
-    guardrail_config: Option<serde_json::Value>,
+    guardrail_config: Option<Value>,
+    /// Answer `text/event-stream` (also when the request accepts only that).
+    #[serde(default)]
+    stream: bool,
 }
 
-/// `POST /chat` (operator session required; 401 without): one turn on behalf of
-/// `user_id` in the operator's workspace. Answers the outcome (`status`: replied | paused
-/// | failed, `user_message`, `reply`/`notice`) plus the original's `response` (the text)
-/// and `metadata` (`template_used`, `message_count`, `response_time_ms`, `session_id`).
+/// Whether the caller asked for a streamed answer: `"stream": true`, or an `Accept`
+/// header naming `text/event-stream` (and not JSON).
+fn wants_stream(body_stream: bool, headers: &HeaderMap) -> bool {
+    let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    body_stream || (accept.contains("text/event-stream") && !accept.contains("application/json"))
+}
+
+/// `POST /chat`: one turn, for the end user the caller acts for (see [`ChatCaller`];
+/// 401 without an operator session, an end-user login or an allowed chat cookie).
+///
+/// Not streamed, it answers the outcome (`status`: replied | paused | failed,
+/// `user_message`, `reply`/`notice`) plus the original's `response` (the text) and
+/// `metadata` (`template_used`, `message_count`, `response_time_ms`, `session_id`);
 /// 423 while the user is halted (the message is stored; the body carries the pause
-/// notice), 502 when the LLM failed (the message is stored). Errors before anything is
-/// stored: 404 (persona, session or workspace not the operator's), 409 (persona
-/// inactive), 422 (input; `guardrail_config` until guardrails exist).
+/// notice), 502 when the LLM failed (the message is stored).
+///
+/// Streamed (`"stream": true` or `Accept: text/event-stream`), it answers 200
+/// `text/event-stream` once the message is stored: `event: waiting` `{"ahead": n}` while
+/// the model serves others, `event: delta` `{"text": "…"}` per piece, then `event: done`
+/// with the same JSON object the non-streamed answer gives — or `event: error`
+/// `{"error": {"code", "message"}}` when the LLM failed (what was generated is stored,
+/// marked incomplete).
+///
+/// Errors before anything is stored: 404 (persona, session or workspace not the
+/// caller's), 409 (persona inactive; `session_id` is a chat with another persona than
+/// `template_name`), 422 (input; `guardrail_config` until guardrails exist).
 async fn chat_turn(
     State(state): State<AppState>,
-    Operator(op): Operator,
+    caller: ChatCaller,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<ChatBody>,
 ) -> Result<Response, ApiError> {
-    let ws = op.workspace();
-    if let Some(slug) = b.workspace.as_deref() {
-        if chat::chat_workspace(&state, Some(slug)).await? != ws {
-            return Err(AppError::not_found("workspace").into());
-        }
-    }
+    let (ws, user_id) = caller.acts_for(&state, b.workspace.as_deref(), b.user_id.as_deref()).await?;
     if b.guardrail_config.as_ref().is_some_and(|g| !g.is_null()) {
         return Err(AppError::invalid("guardrail_config", "guardrails are not available on this server yet").into());
     }
@@ -71,23 +103,48 @@ async fn chat_turn(
         })?),
         (None, None) => chat::PersonaChoice::First,
     };
-    let started = std::time::Instant::now();
-    let req =
-        turn::TurnRequest { workspace_id: ws, user_id: b.user_id, persona, session_id: b.session_id, text: b.message };
-    let outcome = turn::submit(&state, req).await?;
+    let started = Instant::now();
+    let req = turn::TurnRequest { workspace_id: ws, user_id, persona, session_id: b.session_id, text: b.message };
+    let turn = turn::submit_streaming(&state, req).await?;
+    answer(state, ws, turn, started, wants_stream(b.stream, &headers)).await
+}
+
+/// Answers a submitted turn: streamed, or whole once it ends.
+async fn answer(
+    state: AppState,
+    ws: WorkspaceId,
+    turn: StreamingTurn,
+    started: Instant,
+    stream: bool,
+) -> Result<Response, ApiError> {
+    if stream {
+        return Ok(streamed(state, ws, turn, started).into_response());
+    }
+    let outcome = turn::join(turn.outcome).await?;
+    let (status, body) = outcome_body(&state, ws, &outcome, started).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+/// The HTTP status and JSON body of a finished turn (see [`chat_turn`]).
+async fn outcome_body(
+    state: &AppState,
+    ws: WorkspaceId,
+    outcome: &TurnOutcome,
+    started: Instant,
+) -> Result<(http::StatusCode, Value), ApiError> {
     let response_time_ms = started.elapsed().as_millis() as i64;
-    let (status, user_message, reply) = match &outcome {
+    let (status, user_message, reply) = match outcome {
         TurnOutcome::Replied { user_message, reply } => (http::StatusCode::OK, user_message, Some(reply)),
         TurnOutcome::Paused { user_message, notice } => (http::StatusCode::LOCKED, user_message, Some(notice)),
         TurnOutcome::Failed { user_message, .. } => (AppError::LlmFailed.status(), user_message, None),
     };
     let session_id = user_message.session_id;
     let message_count = chat::session_message_count(&state.db, ws, SessionId(session_id)).await?;
-    let mut body = serde_json::to_value(&outcome).map_err(|e| app::engine::internal("chat json", e))?;
+    let mut body = serde_json::to_value(outcome).map_err(|e| app::engine::internal("chat json", e))?;
     let text = reply.map(|m| m.content.clone());
     body["reply"] = json!(text);
     body["response"] = json!(text);
-    if let TurnOutcome::Paused { notice, .. } = &outcome {
+    if let TurnOutcome::Paused { notice, .. } = outcome {
         body["detail"] = json!(notice.content);
     }
     body["metadata"] = json!({
@@ -96,5 +153,122 @@ async fn chat_turn(
         "response_time_ms": response_time_ms,
         "session_id": session_id,
     });
-    Ok((status, Json(body)).into_response())
+    Ok((status, body))
+}
+
+/// The turn as Server-Sent Events (see [`chat_turn`]). A client that goes away stops
+/// only its stream: the turn runs to the end.
+fn streamed(
+    state: AppState,
+    ws: WorkspaceId,
+    turn: StreamingTurn,
+    started: Instant,
+) -> Sse<impl futures::Stream<Item = Result<Event, Infallible>>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let StreamingTurn { mut events, outcome, .. } = turn;
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            let event = match ev {
+                StreamEvent::Delta(text) => Event::default().event("delta").json_data(json!({ "text": text })),
+                StreamEvent::Waiting { ahead } => Event::default().event("waiting").json_data(json!({ "ahead": ahead })),
+            };
+            if let Ok(event) = event {
+                let _ = tx.send(event);
+            }
+        }
+        let last = match turn::join(outcome).await {
+            Ok(TurnOutcome::Failed { .. }) => error_event(&AppError::LlmFailed),
+            Ok(outcome) => match outcome_body(&state, ws, &outcome, started).await {
+                Ok((_, body)) => Event::default().event("done").json_data(body),
+                Err(ApiError(e)) => error_event(&e),
+            },
+            Err(e) => error_event(&e),
+        };
+        if let Ok(event) = last {
+            let _ = tx.send(event);
+        }
+    });
+    let stream = futures::StreamExt::map(tokio_stream::wrappers::UnboundedReceiverStream::new(rx), Ok);
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// `event: error` for an error the turn ended with.
+fn error_event(e: &AppError) -> Result<Event, axum::Error> {
+    Event::default().event("error").json_data(json!({"error": {"code": e.code(), "message": e.to_string()}}))
+}
+
+#[derive(Deserialize, Default)]
+struct ControlBody {
+    /// The end user an operator acts for (ignored for a browser or an end user).
+    #[serde(default)]
+    user_id: Option<String>,
+    /// Workspace slug; an operator's must be their own.
+    #[serde(default)]
+    workspace: Option<String>,
+    /// Regenerate: answer `text/event-stream`.
+    #[serde(default)]
+    stream: bool,
+}
+
+/// The optional JSON body of stop and regenerate (none is fine). Errors: 422 `invalid`.
+fn control_body(bytes: &[u8]) -> Result<ControlBody, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ControlBody::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| AppError::invalid("body", format!("not a valid JSON body: {e}")).into())
+}
+
+/// `POST /chat/sessions/{id}/stop`: ends the reply being generated in the chat; what
+/// was generated so far is stored, marked incomplete. Answers `{"stopped": bool}` (false
+/// when nothing was being generated). 404 when the chat is not the caller's.
+async fn stop(
+    State(state): State<AppState>,
+    caller: ChatCaller,
+    Path(id): Path<SessionId>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b = control_body(&body)?;
+    let (ws, user_id) = caller.acts_for(&state, b.workspace.as_deref(), b.user_id.as_deref()).await?;
+    let stopped = turn::stop(&state, ws, &user_id, id).await?;
+    Ok(Json(json!({ "stopped": stopped, "session_id": id })))
+}
+
+/// `POST /chat/sessions/{id}/regenerate`: generates the chat's last reply again; the
+/// earlier text stays as an alternate. Answers like `POST /chat` (streamed on request).
+/// 404 (not the caller's chat), 409 (no reply yet; conversation paused).
+async fn regenerate(
+    State(state): State<AppState>,
+    caller: ChatCaller,
+    headers: HeaderMap,
+    Path(id): Path<SessionId>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let b = control_body(&body)?;
+    let (ws, user_id) = caller.acts_for(&state, b.workspace.as_deref(), b.user_id.as_deref()).await?;
+    let started = Instant::now();
+    let turn = turn::regenerate_streaming(&state, ws, &user_id, id).await?;
+    answer(state, ws, turn, started, wants_stream(b.stream, &headers)).await
+}
+
+#[derive(Deserialize)]
+struct AlternateBody {
+    /// The version to choose, 1-based.
+    alternate: i64,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    workspace: Option<String>,
+}
+
+/// `POST /chat/messages/{id}/alternate` `{"alternate": n}`: makes version n of a
+/// regenerated reply the one shown and sent in later turns. Answers the message. 404
+/// (not the caller's), 422 (no such version).
+async fn choose_alternate(
+    State(state): State<AppState>,
+    caller: ChatCaller,
+    Path(id): Path<MessageId>,
+    ApiJson(b): ApiJson<AlternateBody>,
+) -> Result<Json<app::types::Message>, ApiError> {
+    let (ws, user_id) = caller.acts_for(&state, b.workspace.as_deref(), b.user_id.as_deref()).await?;
+    Ok(Json(turn::choose_alternate(&state, ws, &user_id, id, b.alternate).await?))
 }

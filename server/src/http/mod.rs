@@ -6,17 +6,23 @@
 //! - [`error`], [`extract`], [`limits`]: the error response, the extractors, body limits
 //!   — the only modules the areas share.
 //! - [`admin`]: one module and router per operator area (`/admin/…`).
-//! - [`chat`] (`POST /chat`), [`sse`] (`/admin/events`, `/chat/events`), [`health`].
+//! - [`user`] (`/user/login`, `/user/me`, `/user/logout`: end-user login); [`caller`]
+//!   (who a chat request acts for).
+//! - [`chat`] (`POST /chat`), [`chat_sessions`] (`/chat/sessions…`, `/chat/history…`),
+//!   [`sse`] (`/admin/events`, `/chat/events`), [`health`].
 //! - [`request_id`]: the per-request id layer start-up wraps the whole app in.
 
 pub mod admin;
+pub mod caller;
 pub mod chat;
+pub mod chat_sessions;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod request_id;
 pub mod sse;
+pub mod user;
 
 use app::engine::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -35,7 +41,11 @@ pub fn router() -> Router<AppState> {
         .merge(admin::monitor::router())
         .merge(admin::memory::router())
         .merge(admin::requests::router())
+        .merge(admin::end_users::router())
+        .merge(admin::workspace_settings::router())
+        .merge(user::router())
         .merge(chat::router())
+        .merge(chat_sessions::router())
         // Every JSON route reads up to this; the import route's own layer raises it.
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_BYTES));
     Router::new().merge(health::router()).merge(rest).merge(sse::router())

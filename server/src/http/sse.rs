@@ -1,10 +1,11 @@
 //! Server-Sent Event streams: `/admin/events` (every event of the operator's workspace)
 //! and `/chat/events` (the calling end user's own events only).
 
+use super::caller::{ChatCaller, SentChatCookie};
 use super::error::ApiError;
 use super::extract::Operator;
 use app::engine::ids::WorkspaceId;
-use app::engine::{chat, identity, AppState};
+use app::engine::AppState;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
@@ -47,16 +48,21 @@ pub async fn admin_events(
 pub struct ChatEventsQuery {
     /// Workspace slug, as in `/chat?w=…`.
     w: Option<String>,
+    /// The end user an operator watches on behalf of (default: the operator's own chat cookie).
+    user_id: Option<String>,
 }
 
-/// The end user's own messages and pause state (identified by the `pd_uid` cookie), and
-/// personas becoming unavailable.
+/// The calling end user's own messages and pause state, and personas becoming
+/// unavailable. Who is calling follows [`ChatCaller`]: a logged-in end user, an operator
+/// on behalf of `user_id` (or, naming none, as their browser's chat cookie), or a browser
+/// by the chat cookie it sent where anonymous chat is allowed; else 401.
 pub async fn chat_events(
     State(state): State<AppState>,
-    headers: http::HeaderMap,
+    caller: ChatCaller,
+    SentChatCookie(cookie): SentChatCookie,
     Query(q): Query<ChatEventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let user = identity::cookie_user_id(&headers)?;
-    let ws = chat::chat_workspace(&state, q.w.as_deref()).await?;
+    let caller = caller.or_browser(cookie, q.user_id.as_deref());
+    let (ws, user) = caller.acts_for(&state, q.w.as_deref(), q.user_id.as_deref()).await?;
     Ok(Sse::new(stream(&state, ws, Some(user))).keep_alive(KeepAlive::default()))
 }

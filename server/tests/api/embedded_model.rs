@@ -62,8 +62,9 @@ async fn a_greeting_gets_a_short_reply_that_does_not_repeat_itself() {
     let max_tokens = i64::from(settings.max_tokens);
     // A fixed seed gives the same reply to the same prompt: fix the time the persona shows too.
     let id = ava["id"].as_i64().unwrap();
-    let content = ava["versions"][0]["content"].as_str().unwrap().replace("{{ now }}", "2026-12-02 09:30 UTC");
-    let body = serde_json::json!({"content": content, "note": "fixed time"});
+    let content = ava["versions"][0]["content"].as_str().unwrap().replace("{{ now[:10] }}", "2026-12-02");
+    assert!(!content.contains("now"), "the persona shows the date only: {content}");
+    let body = serde_json::json!({"content": content, "note": "fixed date"});
     let (s, v) = app.post(&format!("/admin/templates/{id}/versions"), body).await;
     assert!(s.is_success(), "{v}");
     let production = serde_json::json!({"version": v["version"]["version"]});
@@ -104,10 +105,21 @@ async fn a_greeting_gets_a_short_reply_that_does_not_repeat_itself() {
     }
 }
 
+/// The default persona's template as workspaces were seeded with it until 2026-12-03 (the
+/// one the `short_replies` migration recognises by its checksum).
+const SEEDED_BEFORE_ISSUE_9: &str = r#"You are Ava, a warm, curious and supportive companion talking with {{ user_id }}.
+Speak casually, in short replies of one to three sentences, and ask a question back now and then.
+{% if memory %}
+What you remember about them:
+{% for key, value in memory|items %}- {{ key }}: {{ value }}
+{% endfor %}{% endif %}
+The current time is {{ now }}."#;
+
 /// The `short_replies` migration gives the seeded default persona, as seeded, the new default
 /// `max_tokens`; versions an operator saved keep what they store.
 async fn upgrading_gives_the_seeded_persona_short_replies(b: Backend) {
-    use app::engine::personas::{checksum, DEFAULT_PERSONA};
+    use app::engine::personas::checksum;
+    const DEFAULT_PERSONA: &str = SEEDED_BEFORE_ISSUE_9;
     use sqlx::any::AnyPoolOptions;
     sqlx::any::install_default_drivers();
     let url = fresh_database(b).await;
@@ -179,3 +191,73 @@ async fn upgrading_gives_the_seeded_persona_short_replies(b: Backend) {
     assert_eq!(v.settings, ModelSettings::default(), "the rest of its settings are as seeded, penalty on");
 }
 on_both!(upgrading_gives_the_seeded_persona_short_replies);
+
+/// Issue 9: the embedded model keeps a chat's KV cache between turns. On the default persona
+/// (whose system prompt shows only the date), turn 2 evaluates only what follows the prefix
+/// it shares with turn 1 (prompt and reply); the request log says how many tokens were
+/// reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turn_two_of_a_chat_reuses_the_cache() {
+    let path = model_path();
+    assert!(path.exists(), "{} is missing: run `make model`", path.display());
+    let url = fresh_database(Backend::Sqlite).await;
+    let llm = LlmConfig::Local { model_path: path, threads: 1, context_size: 2048, seed: Some(3) };
+    let app = spawn_with(test_config(&url, llm), FakeLlm::start().await).await;
+    app.login_admin().await;
+    let mut rows = Vec::new();
+    for message in ["Hi! Who are you?", "What do you like to do?"] {
+        let (s, body) = app.chat("cache", message).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, log) = app.get("/admin/requests?limit=1").await;
+        rows.push(log[0].clone());
+    }
+    let tokens = |row: &serde_json::Value, field: &str| row[field].as_i64().unwrap_or(0);
+    eprintln!("{rows:#?}");
+    assert!(tokens(&rows[0], "cached_tokens") < tokens(&rows[0], "prompt_tokens") / 2, "{}", rows[0]);
+    let (prompt, cached) = (tokens(&rows[1], "prompt_tokens"), tokens(&rows[1], "cached_tokens"));
+    assert!(cached > 0, "turn 2 reused nothing: {}", rows[1]);
+    assert!(cached < prompt, "the new message is evaluated: {}", rows[1]);
+    assert!(
+        cached >= tokens(&rows[0], "prompt_tokens"),
+        "at least turn 1's prompt is reused: {} then {}",
+        rows[0],
+        rows[1]
+    );
+}
+
+/// Issue 9: a streamed turn on the embedded model sends its reply in several pieces as they
+/// are generated, before `done`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_model_streams_its_reply() {
+    use futures::StreamExt;
+    let path = model_path();
+    assert!(path.exists(), "{} is missing: run `make model`", path.display());
+    let url = fresh_database(Backend::Sqlite).await;
+    let llm = LlmConfig::Local { model_path: path, threads: 1, context_size: 2048, seed: Some(5) };
+    let app = spawn_with(test_config(&url, llm), FakeLlm::start().await).await;
+    app.login_admin().await;
+    let body = serde_json::json!({"user_id": "streamer", "message": "Tell me about the sea.", "stream": true});
+    let resp = app.client.post(format!("{}/chat", app.base)).json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let (mut buf, mut events) = (String::new(), Vec::<(String, serde_json::Value)>::new());
+    let mut bytes = resp.bytes_stream();
+    while let Some(chunk) = bytes.next().await {
+        buf.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let event = frame.lines().find_map(|l| l.strip_prefix("event:")).unwrap_or("message").trim().to_owned();
+            let data: String = frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+            if !data.is_empty() {
+                events.push((event, serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data))));
+            }
+        }
+    }
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    let done = names.iter().position(|e| *e == "done").unwrap_or_else(|| panic!("no done event: {names:?}"));
+    let pieces: Vec<&str> =
+        events[..done].iter().filter(|(e, _)| e == "delta").map(|(_, d)| d["text"].as_str().unwrap()).collect();
+    assert!(pieces.len() > 1, "one piece only: {pieces:?}");
+    let reply = events[done].1["reply"].as_str().or(events[done].1["response"].as_str()).unwrap_or_default();
+    assert_eq!(pieces.concat().trim(), reply.trim(), "{:?}", events[done].1);
+}

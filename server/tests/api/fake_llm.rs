@@ -18,6 +18,9 @@ pub enum Scripted {
     Status(u16),
     /// 200 with this content, after waiting this long.
     Delayed(std::time::Duration, String),
+    /// Streamed (`stream: true`): these pieces, then the connection is cut without a
+    /// finish reason or `[DONE]` — a provider failing after its first token.
+    CutAfter(Vec<String>),
 }
 
 #[derive(Default)]
@@ -28,6 +31,8 @@ struct Inner {
     delay: std::time::Duration,
     in_flight: usize,
     max_in_flight: usize,
+    /// Streamed answers wait this long between pieces (default: none).
+    piece_delay: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -64,6 +69,11 @@ impl FakeLlm {
         self.inner.lock().unwrap().delay = delay;
     }
 
+    /// Streamed answers (`stream: true`) wait `delay` between their pieces (one word each).
+    pub fn set_piece_delay(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().piece_delay = delay;
+    }
+
     /// The most requests that were being answered at the same time.
     pub fn max_in_flight(&self) -> usize {
         self.inner.lock().unwrap().max_in_flight
@@ -80,13 +90,14 @@ impl FakeLlm {
 }
 
 async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -> Response {
-    let (answer, delay) = {
+    let (answer, delay, piece_delay) = {
         let mut g = inner.lock().unwrap();
         g.requests.push(body.clone());
         g.in_flight += 1;
         g.max_in_flight = g.max_in_flight.max(g.in_flight);
-        (g.script.pop_front(), g.delay)
+        (g.script.pop_front(), g.delay, g.piece_delay)
     };
+    let stream = body["stream"].as_bool() == Some(true);
     let answer = match answer {
         Some(Scripted::Delayed(wait, content)) => {
             tokio::time::sleep(wait).await;
@@ -103,6 +114,11 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
         .unwrap_or("")
         .to_string();
     match answer.unwrap_or(Scripted::Reply(format!("echo: {last_user}"))) {
+        Scripted::Reply(content) if stream => {
+            let pieces: Vec<String> = content.split_inclusive(' ').map(str::to_string).collect();
+            sse(pieces, piece_delay, true)
+        }
+        Scripted::CutAfter(pieces) => sse(pieces, piece_delay, false),
         Scripted::Reply(content) => Json(json!({
             "id": "chatcmpl-fake",
             "object": "chat.completion",
@@ -118,4 +134,37 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
         )
             .into_response(),
     }
+}
+
+/// An OpenAI-style streamed answer: one `chat.completion.chunk` per piece, `piece_delay`
+/// apart; when `finish`, a last chunk with the finish reason and usage, then `[DONE]`;
+/// otherwise the body just ends (a cut connection).
+fn sse(pieces: Vec<String>, piece_delay: std::time::Duration, finish: bool) -> Response {
+    use futures::StreamExt;
+    let chunk = |delta: Value, finish: Value| {
+        json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": "fake-model",
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    };
+    let mut frames: Vec<(bool, String)> = vec![(false, chunk(json!({"role": "assistant"}), Value::Null).to_string())];
+    frames.extend(pieces.into_iter().map(|p| (true, chunk(json!({"content": p}), Value::Null).to_string())));
+    if finish {
+        frames.push((false, chunk(json!({}), json!("stop")).to_string()));
+        frames.push((
+            false,
+            json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [],
+                   "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49}})
+            .to_string(),
+        ));
+        frames.push((false, "[DONE]".to_string()));
+    }
+    let body = futures::stream::iter(frames).then(move |(is_piece, data)| async move {
+        if is_piece {
+            tokio::time::sleep(piece_delay).await;
+        }
+        Ok::<_, std::convert::Infallible>(format!("data: {data}\n\n"))
+    });
+    Response::builder()
+        .header(http::header::CONTENT_TYPE, "text/event-stream")
+        .body(axum::body::Body::from_stream(body))
+        .unwrap()
 }

@@ -141,6 +141,11 @@ impl TestApp {
         .await
     }
 
+    /// One turn in chat `session` of `user_id` (operator session, as [`TestApp::chat`]).
+    pub async fn chat_in(&self, session: i64, user_id: &str, message: &str) -> (StatusCode, Value) {
+        self.post("/chat", json!({"user_id": user_id, "message": message, "session_id": session})).await
+    }
+
     pub async fn chat_persona(&self, user_id: &str, persona_id: i64, message: &str) -> (StatusCode, Value) {
         request_with(
             &self.client,

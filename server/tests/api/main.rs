@@ -9,11 +9,14 @@ mod helpers;
 
 mod auth;
 mod chat;
+mod chat_sessions;
 mod corrupt;
 mod embedded_model;
+mod end_users;
 mod monitor;
 mod persona_depth;
 mod personas;
 mod request_id;
 mod schema;
+mod streaming;
 mod turns;

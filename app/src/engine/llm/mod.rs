@@ -1,7 +1,9 @@
 //! LLM providers: the embedded model (`local`) and any OpenAI-compatible endpoint (`openai`).
 //!
 //! Both speak the same shape: a list of chat messages in, one completion out, with token
-//! counts and timings so the pipeline can log every call in `llm_requests`.
+//! counts and timings so the pipeline can log every call in `llm_requests`. Both also
+//! stream ([`LlmProvider::stream`]): the text arrives in pieces on a channel while it is
+//! generated, and the finished [`Completion`] is returned at the end.
 
 pub mod local;
 pub mod openai;
@@ -63,7 +65,27 @@ pub struct Completion {
     pub model: String,
     /// Why generation ended: [`FinishReason::Length`] when the reply was cut at `max_tokens`.
     pub finish_reason: FinishReason,
+    /// Prompt tokens the provider did not have to evaluate again because it kept them from
+    /// an earlier request (the embedded model's KV cache; OpenAI's
+    /// `usage.prompt_tokens_details.cached_tokens`). 0 when nothing was reused.
+    pub cached_tokens: u32,
 }
+
+/// What a streaming completion reports while it runs, in order: any number of `Waiting`
+/// before the first `Delta`, then the pieces of the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// The request waits for the provider: `ahead` requests will be served first (the
+    /// embedded model serves a few at a time).
+    Waiting { ahead: u32 },
+    /// The next piece of the reply (valid UTF-8; pieces concatenate to the text so far,
+    /// before trimming and before any stop string is cut).
+    Delta(String),
+}
+
+/// Where a streaming completion sends its [`StreamEvent`]s. A closed receiver is not an
+/// error: the completion goes on (dropping the future is what stops it).
+pub type StreamSink = tokio::sync::mpsc::UnboundedSender<StreamEvent>;
 
 /// Why a completion ended (OpenAI's `finish_reason`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -153,6 +175,17 @@ impl LlmProvider {
         match self {
             LlmProvider::Local(l) => l.complete(req).await,
             LlmProvider::OpenAi(c) => c.complete(req).await,
+        }
+    }
+
+    /// Runs one completion, sending the text to `sink` piece by piece as it is generated;
+    /// returns the whole completion at the end (its `content` trimmed). Dropping the
+    /// future stops generation (the embedded model at the next token; the HTTP request is
+    /// closed). Errors: see [`LlmError`]; pieces already sent stay sent.
+    pub async fn stream(&self, req: CompletionRequest, sink: StreamSink) -> Result<Completion, LlmError> {
+        match self {
+            LlmProvider::Local(l) => l.stream(req, sink).await,
+            LlmProvider::OpenAi(c) => c.stream(req, sink).await,
         }
     }
 }

@@ -24,13 +24,17 @@ pub use versions::{
 
 /// The persona every new workspace starts with.
 pub const DEFAULT_PERSONA_NAME: &str = "Ava";
+/// The default persona's template (version 1 as seeded). It shows the date, not the time:
+/// its system prompt then stays the same all day, so the embedded model reuses its cache
+/// from turn to turn (see [`crate::engine::render::cache_warnings`]). Workspaces seeded
+/// before 2026-12-03 hold an older text ending "The current time is {{ now }}.".
 pub const DEFAULT_PERSONA: &str = r#"You are Ava, a warm, curious and supportive companion talking with {{ user_id }}.
 Speak casually, in short replies of one to three sentences, and ask a question back now and then.
 {% if memory %}
 What you remember about them:
 {% for key, value in memory|items %}- {{ key }}: {{ value }}
 {% endfor %}{% endif %}
-The current time is {{ now }}."#;
+Today is {{ now[:10] }}."#;
 
 /// Longest persona name, in characters.
 pub const MAX_NAME_CHARS: usize = 80;

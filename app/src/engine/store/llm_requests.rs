@@ -25,7 +25,11 @@ pub struct RequestLog<'a> {
     pub prompt_tokens: Option<u32>,
     pub completion_tokens: Option<u32>,
     pub latency_ms: i64,
-    /// `ok`, `error` or `render_error`.
+    /// Time to first token of a streamed call (ms); None when nothing was streamed.
+    pub ttft_ms: Option<i64>,
+    /// Prompt tokens the provider reused from an earlier request.
+    pub cached_tokens: Option<u32>,
+    /// `ok`, `error`, `stopped` or `render_error`.
     pub status: &'a str,
     pub error: Option<String>,
 }
@@ -47,6 +51,8 @@ impl<'a> RequestLog<'a> {
             prompt_tokens: None,
             completion_tokens: None,
             latency_ms: 0,
+            ttft_ms: None,
+            cached_tokens: None,
             status: "ok",
             error: None,
         }
@@ -57,8 +63,8 @@ impl<'a> RequestLog<'a> {
 pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO llm_requests (workspace_id, end_user_id, session_id, template_id, template_version, provider, model, messages, \
-         response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at, source) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at, source, \
+         ttft_ms, cached_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(log.workspace_id)
     .bind(log.end_user_id)
@@ -76,6 +82,8 @@ pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
     .bind(log.error.as_deref())
     .bind(now_ms())
     .bind(log.source)
+    .bind(log.ttft_ms)
+    .bind(log.cached_tokens.map(i64::from))
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -96,7 +104,11 @@ pub struct LlmRequestRow {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
     pub latency_ms: i64,
-    /// `ok`, `error` or `render_error`.
+    /// Time to first token (ms) of a streamed call; None when nothing was streamed.
+    pub ttft_ms: Option<i64>,
+    /// Prompt tokens reused from the provider's cache.
+    pub cached_tokens: Option<i64>,
+    /// `ok`, `error`, `stopped` (generation stopped by the user) or `render_error`.
     pub status: String,
     pub error: Option<String>,
     /// `chat` (an end user's turn), `playground` or `draft`.
@@ -117,6 +129,8 @@ struct Row {
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
     latency_ms: i64,
+    ttft_ms: Option<i64>,
+    cached_tokens: Option<i64>,
     status: String,
     error: Option<String>,
     created_at: i64,
@@ -138,6 +152,8 @@ impl TryFrom<Row> for LlmRequestRow {
             prompt_tokens: r.prompt_tokens,
             completion_tokens: r.completion_tokens,
             latency_ms: r.latency_ms,
+            ttft_ms: r.ttft_ms,
+            cached_tokens: r.cached_tokens,
             status: r.status,
             error: r.error,
             source: r.source,
@@ -150,7 +166,7 @@ impl TryFrom<Row> for LlmRequestRow {
 pub async fn newest(db: &Db, ws: WorkspaceId, limit: i64) -> AppResult<Vec<LlmRequestRow>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT r.id, u.external_id, r.template_id, r.template_version, r.provider, r.model, r.messages, r.response, \
-         r.prompt_tokens, r.completion_tokens, r.latency_ms, r.status, r.error, r.created_at, r.source \
+         r.prompt_tokens, r.completion_tokens, r.latency_ms, r.ttft_ms, r.cached_tokens, r.status, r.error, r.created_at, r.source \
          FROM llm_requests r LEFT JOIN end_users u ON u.id = r.end_user_id WHERE r.workspace_id = $1 ORDER BY r.id DESC LIMIT $2",
     )
     .bind(ws)

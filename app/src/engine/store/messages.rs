@@ -30,6 +30,8 @@ pub struct MessageMeta {
     pub persona_version: Option<i64>,
     /// On an assistant reply: it stopped at `max_tokens`.
     pub truncated: bool,
+    /// On an assistant reply: generation was stopped or failed after its first token.
+    pub incomplete: bool,
 }
 
 /// Stores a message at `now` (ms) and returns it as the wire type.
@@ -43,7 +45,7 @@ pub async fn insert(
 ) -> AppResult<Message> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (workspace_id, session_id, end_user_id, sender, content, created_at, turn_status, reply_to, \
-         template_version, truncated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+         template_version, truncated, incomplete) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(at.workspace_id)
     .bind(at.session_id)
@@ -55,6 +57,7 @@ pub async fn insert(
     .bind(meta.reply_to)
     .bind(meta.persona_version)
     .bind(meta.truncated as i64)
+    .bind(meta.incomplete as i64)
     .fetch_one(&db.pool)
     .await?;
     Ok(Message {
@@ -66,12 +69,16 @@ pub async fn insert(
         created_at: now,
         persona_version: meta.persona_version,
         truncated: meta.truncated,
+        incomplete: meta.incomplete,
+        alternates: 1,
+        alternate: 1,
+        html: crate::engine::markdown::to_html(sender, content),
     })
 }
 
 /// The one message `SELECT`: messages joined to their session's persona.
 const SELECT: &str = "SELECT m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at, \
-     m.template_version, m.truncated FROM messages m JOIN chat_sessions s ON s.id = m.session_id \
+     m.template_version, m.truncated, m.incomplete, m.alternates, m.alternate FROM messages m JOIN chat_sessions s ON s.id = m.session_id \
      JOIN templates t ON t.id = s.template_id";
 
 #[derive(sqlx::FromRow)]
@@ -84,20 +91,28 @@ struct MessageRow {
     created_at: i64,
     template_version: Option<i64>,
     truncated: i64,
+    incomplete: i64,
+    alternates: i64,
+    alternate: i64,
 }
 
 impl TryFrom<MessageRow> for Message {
     type Error = Corrupt;
     fn try_from(r: MessageRow) -> Result<Self, Corrupt> {
+        let sender = sender(&r.sender)?;
         Ok(Message {
             id: r.id,
             session_id: r.session_id,
             persona_name: r.persona_name,
-            sender: sender(&r.sender)?,
+            sender,
+            html: crate::engine::markdown::to_html(sender, &r.content),
             content: r.content,
             created_at: r.created_at,
             persona_version: r.template_version,
             truncated: r.truncated != 0,
+            incomplete: r.incomplete != 0,
+            alternates: r.alternates,
+            alternate: r.alternate,
         })
     }
 }
@@ -243,4 +258,150 @@ pub async fn assistant_after(db: &Db, session: SessionId, id: MessageId) -> AppR
     .fetch_optional(&db.pool)
     .await?;
     Ok(found.is_some())
+}
+
+/// The newest assistant reply of the session and the user message it answers, if any.
+pub async fn last_reply(db: &Db, ws: WorkspaceId, session: SessionId) -> AppResult<Option<(MessageId, MessageId)>> {
+    let row: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, reply_to FROM messages WHERE workspace_id = $1 AND session_id = $2 AND sender = 'assistant' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(ws)
+    .bind(session)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.and_then(|(id, to)| Some((MessageId(id), MessageId(to?)))))
+}
+
+/// One version of a regenerated reply, as [`add_alternate`] stores it.
+pub struct Alternate<'a> {
+    pub content: &'a str,
+    pub persona_version: Option<i64>,
+    pub truncated: bool,
+    pub incomplete: bool,
+}
+
+/// Adds a version to assistant reply `reply` and makes it the chosen one: the first time,
+/// the reply's current text is kept as version 1. Returns the new version's number.
+pub async fn add_alternate(db: &Db, ws: WorkspaceId, reply: &Message, new: Alternate<'_>, now: i64) -> AppResult<i64> {
+    let mut tx = db.pool.begin().await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM message_alternates WHERE message_id = $1")
+        .bind(reply.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if count == 0 {
+        sqlx::query(
+            "INSERT INTO message_alternates (workspace_id, message_id, position, content, template_version, truncated, \
+             incomplete, created_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7)",
+        )
+        .bind(ws)
+        .bind(reply.id)
+        .bind(&reply.content)
+        .bind(reply.persona_version)
+        .bind(reply.truncated as i64)
+        .bind(reply.incomplete as i64)
+        .bind(reply.created_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let position = count.max(1) + 1;
+    sqlx::query(
+        "INSERT INTO message_alternates (workspace_id, message_id, position, content, template_version, truncated, \
+         incomplete, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(ws)
+    .bind(reply.id)
+    .bind(position)
+    .bind(new.content)
+    .bind(new.persona_version)
+    .bind(new.truncated as i64)
+    .bind(new.incomplete as i64)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    choose_in(&mut tx, ws, MessageId(reply.id), position).await?;
+    tx.commit().await?;
+    Ok(position)
+}
+
+/// Makes version `position` of a regenerated reply the one in `content` (what lists show
+/// and later turns see). Returns false when the message has no such version.
+pub async fn choose_alternate(db: &Db, ws: WorkspaceId, id: MessageId, position: i64) -> AppResult<bool> {
+    let mut tx = db.pool.begin().await?;
+    let done = choose_in(&mut tx, ws, id, position).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+async fn choose_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ws: WorkspaceId,
+    id: MessageId,
+    position: i64,
+) -> AppResult<bool> {
+    let row: Option<(String, Option<i64>, i64, i64)> = sqlx::query_as(
+        "SELECT content, template_version, truncated, incomplete FROM message_alternates \
+         WHERE workspace_id = $1 AND message_id = $2 AND position = $3",
+    )
+    .bind(ws)
+    .bind(id)
+    .bind(position)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((content, version, truncated, incomplete)) = row else { return Ok(false) };
+    sqlx::query(
+        "UPDATE messages SET content = $1, template_version = $2, truncated = $3, incomplete = $4, alternate = $5, \
+         alternates = (SELECT COUNT(*) FROM message_alternates WHERE message_id = $6) \
+         WHERE id = $6 AND workspace_id = $7",
+    )
+    .bind(content)
+    .bind(version)
+    .bind(truncated)
+    .bind(incomplete)
+    .bind(position)
+    .bind(id)
+    .bind(ws)
+    .execute(&mut **tx)
+    .await?;
+    Ok(true)
+}
+
+/// A page of a user's messages — of all their sessions, or of `session` —, oldest first.
+pub async fn of_user_page(
+    db: &Db,
+    ws: WorkspaceId,
+    end_user: EndUserId,
+    session: Option<SessionId>,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Message>> {
+    let rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "{SELECT} WHERE m.workspace_id = $1 AND m.end_user_id = $2 AND ($3 IS NULL OR m.session_id = $3) \
+         ORDER BY m.id LIMIT $4 OFFSET $5"
+    ))
+    .bind(ws)
+    .bind(end_user)
+    .bind(session)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(super::convert(rows)?)
+}
+
+/// How many messages a user has — in all their sessions, or in `session`.
+pub async fn count_of_user(
+    db: &Db,
+    ws: WorkspaceId,
+    end_user: EndUserId,
+    session: Option<SessionId>,
+) -> AppResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE workspace_id = $1 AND end_user_id = $2 AND ($3 IS NULL OR session_id = $3)",
+    )
+    .bind(ws)
+    .bind(end_user)
+    .bind(session)
+    .fetch_one(&db.pool)
+    .await?)
 }

@@ -18,6 +18,7 @@ pub mod personas;
 pub mod sessions;
 pub mod user_state;
 pub mod versions;
+pub mod workspace_settings;
 
 use crate::error::AppError;
 

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod authoring;
+pub mod end_users;
 pub mod library;
 pub mod lifecycle;
 pub mod memory;
@@ -12,6 +13,7 @@ pub mod monitor;
 pub mod requests;
 pub mod templates;
 pub mod versions;
+pub mod workspace_settings;
 
 use app::types::SaveResult;
 

@@ -3,31 +3,38 @@
 //!
 //! All llama.cpp work happens on one dedicated OS thread owned by [`LocalLlm`], never on
 //! tokio's threads: callers send a job over a `std::sync::mpsc` channel and await the answer
-//! on a `tokio::sync::oneshot`. Jobs are served one at a time, in order. The model is loaded
-//! on first use (or by [`LocalLlm::warm_up`]) and then kept, together with one context whose
-//! KV cache is cleared before every completion.
+//! on a `tokio::sync::oneshot` (the text streams on the caller's [`super::StreamSink`]). The
+//! model is loaded on first use (or by [`LocalLlm::warm_up`]) and then kept, together with one
+//! context (see [`worker`]) of [`SLOTS`] sequences: up to that many completions run at once,
+//! decoded together one token each per step; more wait in line, first come first served.
+//! Each slot keeps the KV cache of its last completion, so the next turn of the same chat
+//! evaluates only the tokens after the prefix it shares with it.
 //!
 //! llama.cpp's own log output is routed into `tracing` (target `llama-cpp-2`, at llama.cpp's
 //! levels: model loading logs a lot at INFO) instead of stderr; filter it with e.g.
 //! `RUST_LOG=info,llama-cpp-2=warn,llama_cpp_2=warn`.
 
-use super::{Completion, CompletionRequest, FinishReason, LlmError};
+use super::{Completion, CompletionRequest, LlmError, StreamSink};
 use crate::types::ChatMessage;
-use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::{send_logs_to_tracing, ChatTemplateError, LogOptions};
-use std::num::NonZeroU32;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{mpsc, OnceLock};
 use std::time::Instant;
 use tokio::sync::oneshot;
+
+mod text;
+mod worker;
+
+/// Completions the model serves at once, each on a sequence slot of its own that keeps its KV
+/// cache between requests (the KV cache takes `SLOTS` × `context_size` tokens: about 23 KB a
+/// token for SmolLM2-135M, so 190 MB at the default 2048).
+pub const SLOTS: usize = 4;
 
 /// The model name reported in [`Completion::model`] and `llm_requests.model`.
 const MODEL_NAME: &str = "SmolLM2-135M-Instruct";
@@ -49,8 +56,9 @@ pub struct LocalConfig {
     /// CPU threads llama.cpp uses, both for prompt processing and for generation
     /// (default 1; 0 is treated as 1).
     pub threads: u32,
-    /// Context window in tokens: prompt plus generated tokens must fit in it (default 2048;
-    /// 0 means the size the model was trained with).
+    /// Context window of one completion in tokens: prompt plus generated tokens must fit in it
+    /// (default 2048; 0 means the size the model was trained with). Each of the [`SLOTS`]
+    /// sequences gets this much.
     pub context_size: u32,
     /// Seed for sampling (`temperature > 0`); None (default) = a fresh one per request. With
     /// a seed, the same request gets the same reply: for tests and benchmarks.
@@ -75,7 +83,14 @@ impl Default for LocalConfig {
 /// One unit of work for the model thread. Each carries the sender for its answer.
 enum Job {
     WarmUp(oneshot::Sender<Result<(), LlmError>>),
-    Complete(Box<CompletionRequest>, oneshot::Sender<Result<Completion, LlmError>>),
+    Complete(Box<Request>),
+}
+
+/// A completion to run: the request, where to stream it (None: nowhere), where to answer.
+struct Request {
+    req: CompletionRequest,
+    sink: Option<StreamSink>,
+    reply: oneshot::Sender<Result<Completion, LlmError>>,
 }
 
 impl Job {
@@ -83,7 +98,7 @@ impl Job {
         // The caller may have gone away (timeout, cancelled request): nothing to do then.
         match self {
             Job::WarmUp(tx) => drop(tx.send(Err(err))),
-            Job::Complete(_, tx) => drop(tx.send(Err(err))),
+            Job::Complete(r) => drop(r.reply.send(Err(err))),
         }
     }
 }
@@ -101,7 +116,7 @@ impl LocalLlm {
     /// [`LlmError::Unavailable`].
     pub fn spawn(config: LocalConfig) -> Self {
         let (jobs, rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new().name("llm-local".to_owned()).spawn(move || worker(config, rx));
+        let spawned = std::thread::Builder::new().name("llm-local".to_owned()).spawn(move || run_thread(config, rx));
         if let Err(err) = spawned {
             // `rx` went down with the closure, so every send now fails with `Unavailable`.
             tracing::error!(error = %err, "could not start the local model thread");
@@ -124,16 +139,31 @@ impl LocalLlm {
         rx.await.map_err(|_| worker_gone())?
     }
 
-    /// Runs one chat completion.
+    /// Runs one chat completion: [`LocalLlm::stream`] with nowhere to stream to.
+    ///
+    /// # Errors
+    /// See [`LocalLlm::stream`].
+    pub async fn complete(&self, req: CompletionRequest) -> Result<Completion, LlmError> {
+        self.run(req, None).await
+    }
+
+    /// Runs one chat completion, sending the reply to `sink` piece by piece as it is sampled
+    /// (see [`super::LlmProvider::stream`]): only whole UTF-8 characters, and never the start
+    /// of a stop string until it is clear it is not one, so the pieces concatenate to the
+    /// reply before trimming. While the job waits for a free slot, `sink` gets
+    /// [`super::StreamEvent::Waiting`] with the number of requests served before it (running
+    /// plus queued ahead), again each time that number changes.
     ///
     /// The messages are formatted with the chat template stored in the model (ChatML), and
     /// `max_tokens` tokens are reserved in the context window for the answer. If the prompt does
     /// not fit in the rest, the oldest non-system messages are dropped (the system messages and
     /// the last user message are always kept). Generation stops at end-of-generation, after
     /// `max_tokens` tokens, or before the first `stop` string. `temperature <= 0` is greedy.
+    /// The prompt tokens a slot still held from an earlier request are not evaluated again
+    /// ([`Completion::cached_tokens`]).
     ///
-    /// Jobs are served one at a time; this waits behind any queued ones. Dropping the future
-    /// stops the generation at the next token.
+    /// Up to [`SLOTS`] jobs run at once; more wait in line. Dropping the future stops the
+    /// generation at the next token (or takes the job out of the line).
     ///
     /// # Errors
     /// - [`LlmError::Unavailable`]: the model file is missing or invalid, or the model thread
@@ -141,9 +171,13 @@ impl LocalLlm {
     /// - [`LlmError::Protocol`]: no messages, a NUL byte in a message, a prompt that does not
     ///   fit even after dropping history, `max_tokens` not smaller than the context, or a
     ///   llama.cpp failure while evaluating.
-    pub async fn complete(&self, req: CompletionRequest) -> Result<Completion, LlmError> {
-        let (tx, rx) = oneshot::channel();
-        self.submit(Job::Complete(Box::new(req), tx))?;
+    pub async fn stream(&self, req: CompletionRequest, sink: StreamSink) -> Result<Completion, LlmError> {
+        self.run(req, Some(sink)).await
+    }
+
+    async fn run(&self, req: CompletionRequest, sink: Option<StreamSink>) -> Result<Completion, LlmError> {
+        let (reply, rx) = oneshot::channel();
+        self.submit(Job::Complete(Box::new(Request { req, sink, reply })))?;
         rx.await.map_err(|_| worker_gone())?
     }
 
@@ -178,7 +212,7 @@ struct Loaded {
 
 /// The model thread: waits for the first job, loads the model (retrying on the next job if that
 /// fails, e.g. until `make model` has been run), then serves jobs until every handle is dropped.
-fn worker(config: LocalConfig, rx: mpsc::Receiver<Job>) {
+fn run_thread(config: LocalConfig, rx: mpsc::Receiver<Job>) {
     while let Ok(job) = rx.recv() {
         let loaded = catch_unwind(AssertUnwindSafe(|| load(&config))).unwrap_or_else(|_| {
             Err(LlmError::Unavailable(format!(
@@ -188,7 +222,7 @@ fn worker(config: LocalConfig, rx: mpsc::Receiver<Job>) {
         });
         match loaded {
             Ok(loaded) => {
-                serve(&config, &loaded, job, &rx);
+                worker::serve(&config, &loaded, job, &rx);
                 return;
             }
             Err(err) => {
@@ -238,159 +272,6 @@ fn load(config: &LocalConfig) -> Result<Loaded, LlmError> {
 /// llama.cpp's built-in ChatML template, for a model that carries no template of its own.
 fn chatml() -> Result<LlamaChatTemplate, LlmError> {
     LlamaChatTemplate::new("chatml").map_err(|e| LlmError::Protocol(e.to_string()))
-}
-
-fn new_context<'m>(config: &LocalConfig, loaded: &'m Loaded) -> Result<LlamaContext<'m>, LlmError> {
-    let threads = i32::try_from(config.threads.max(1)).unwrap_or(i32::MAX);
-    let params = LlamaContextParams::default()
-        .with_n_ctx(NonZeroU32::new(config.context_size))
-        .with_n_threads(threads)
-        .with_n_threads_batch(threads);
-    loaded.model.new_context(backend()?, params).map_err(|e| {
-        LlmError::Unavailable(format!("could not create a {}-token llama.cpp context: {e}", config.context_size))
-    })
-}
-
-fn serve(config: &LocalConfig, loaded: &Loaded, first: Job, rx: &mpsc::Receiver<Job>) {
-    // Created on the first job that needs it and kept; recreated after a failure or panic.
-    let mut ctx: Option<LlamaContext<'_>> = None;
-    for job in std::iter::once(first).chain(rx.iter()) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let ctx = match ctx.take() {
-                Some(ctx) => ctx,
-                None => match new_context(config, loaded) {
-                    Ok(ctx) => ctx,
-                    Err(err) => {
-                        job.fail(err);
-                        return None;
-                    }
-                },
-            };
-            Some(run_job(config, loaded, ctx, job))
-        }));
-        ctx = match outcome {
-            Ok(kept) => kept,
-            Err(_) => {
-                // The job's answer sender was dropped by the unwind: its caller sees
-                // `Unavailable`. Start the next job from a fresh context.
-                tracing::error!("panic in the local model thread; the request failed");
-                None
-            }
-        };
-    }
-}
-
-/// Runs one job with `ctx` and gives the context back for the next job.
-fn run_job<'m>(config: &LocalConfig, loaded: &'m Loaded, mut ctx: LlamaContext<'m>, job: Job) -> LlamaContext<'m> {
-    match job {
-        Job::WarmUp(tx) => drop(tx.send(Ok(()))),
-        Job::Complete(req, tx) => {
-            let result = complete_blocking(config, loaded, &mut ctx, &req, &tx);
-            if let Err(err) = &result {
-                tracing::warn!(error = %err, "local completion failed");
-            }
-            drop(tx.send(result));
-        }
-    }
-    ctx
-}
-
-fn complete_blocking(
-    config: &LocalConfig,
-    loaded: &Loaded,
-    ctx: &mut LlamaContext<'_>,
-    req: &CompletionRequest,
-    reply: &oneshot::Sender<Result<Completion, LlmError>>,
-) -> Result<Completion, LlmError> {
-    let started = Instant::now();
-    let n_ctx = ctx.n_ctx() as usize;
-    let max_tokens = req.max_tokens as usize;
-    if max_tokens >= n_ctx {
-        return Err(LlmError::Protocol(format!(
-            "max_tokens {max_tokens} leaves no room for the prompt in the {n_ctx}-token context"
-        )));
-    }
-    let budget = n_ctx - max_tokens;
-    let (tokens, dropped) = fit_prompt(loaded, &req.messages, budget)?;
-    if dropped > 0 {
-        tracing::debug!(dropped, budget, "dropped old messages to fit the context");
-    }
-    let prompt_tokens = tokens.len();
-
-    ctx.clear_kv_cache();
-    let vocab = loaded.model.vocab();
-    let n_batch = (ctx.n_batch() as usize).max(1);
-    let mut batch = LlamaBatch::new(n_batch, 1);
-    // Evaluate the prompt, in chunks of at most n_batch tokens; logits for the last token only.
-    for (chunk_no, chunk) in tokens.chunks(n_batch).enumerate() {
-        batch.clear();
-        for (i, &token) in chunk.iter().enumerate() {
-            let pos = chunk_no * n_batch + i;
-            add_token(&mut batch, token, pos, pos + 1 == prompt_tokens)?;
-        }
-        ctx.decode(&mut batch).map_err(|e| LlmError::Protocol(format!("llama.cpp decode: {e}")))?;
-    }
-    let prompt_done = Instant::now();
-
-    let seed = config.seed.map_or_else(seed, |s| s.min(u32::MAX - 1));
-    let mut sampler = sampler(req, seed, vocab.n_tokens());
-    // The repetition penalty sees the conversation so far, not only the reply: a copy of the
-    // previous reply (in the prompt as history) is penalised too. Control tokens
-    // (<|im_start|>, <|im_end|>) are left out: penalising <|im_end|> would keep the model from
-    // ending its turn. `sample` accepts each generated token itself.
-    sampler.accept_many(tokens.iter().filter(|&&t| !vocab.is_control(t) && !vocab.is_eog(t)));
-    let stops: Vec<&[u8]> = req.stop.iter().map(String::as_bytes).filter(|s| !s.is_empty()).collect();
-    let mut text: Vec<u8> = Vec::new();
-    let mut generated = 0usize;
-    let mut finish_reason = FinishReason::Stop;
-    while generated < max_tokens {
-        if reply.is_closed() {
-            tracing::debug!(generated, "caller went away; generation stopped");
-            break;
-        }
-        let token = sampler.sample(ctx, batch.n_tokens() - 1);
-        if vocab.is_eog(token) {
-            break;
-        }
-        generated += 1;
-        let searched = text.len();
-        // Pieces are raw bytes: a multi-byte character may span tokens, so the text is only
-        // decoded once, at the end.
-        vocab.token_to_piece_into(token, &mut text, false, None);
-        if let Some(cut) = find_stop(&text, &stops, searched) {
-            text.truncate(cut);
-            break;
-        }
-        if generated == max_tokens {
-            finish_reason = FinishReason::Length;
-            break;
-        }
-        batch.clear();
-        add_token(&mut batch, token, prompt_tokens + generated - 1, true)?;
-        ctx.decode(&mut batch).map_err(|e| LlmError::Protocol(format!("llama.cpp decode: {e}")))?;
-    }
-
-    let gen_ms = prompt_done.elapsed().as_millis() as u64;
-    tracing::debug!(
-        prompt_tokens,
-        completion_tokens = generated,
-        ?finish_reason,
-        prompt_ms = (prompt_done - started).as_millis() as u64,
-        gen_ms,
-        "local completion"
-    );
-    Ok(Completion {
-        content: utf8_text(text).trim().to_owned(),
-        prompt_tokens: u32::try_from(prompt_tokens).unwrap_or(u32::MAX),
-        completion_tokens: u32::try_from(generated).unwrap_or(u32::MAX),
-        model: MODEL_NAME.to_owned(),
-        finish_reason,
-    })
-}
-
-fn add_token(batch: &mut LlamaBatch<'_>, token: LlamaToken, pos: usize, logits: bool) -> Result<(), LlmError> {
-    let pos = i32::try_from(pos).map_err(|_| LlmError::Protocol(format!("position {pos} overflows")))?;
-    batch.add(token, pos, &[0], logits).map_err(|e| LlmError::Protocol(format!("llama.cpp batch: {e}")))
 }
 
 /// Formats and tokenizes `messages`, dropping the oldest droppable ones until the prompt has at
@@ -471,34 +352,6 @@ fn seed() -> u32 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
     (hasher.finish() as u32).min(u32::MAX - 1)
-}
-
-/// The byte offset of the earliest stop string in `text`, looking only at matches that end after
-/// `searched` (everything before was checked already).
-fn find_stop(text: &[u8], stops: &[&[u8]], searched: usize) -> Option<usize> {
-    stops
-        .iter()
-        .filter_map(|stop| {
-            let from = searched.saturating_sub(stop.len() - 1);
-            text.get(from..)?.windows(stop.len()).position(|w| w == *stop).map(|i| from + i)
-        })
-        .min()
-}
-
-/// Decodes the generated bytes. A character cut short by `max_tokens` is dropped; any other
-/// invalid sequence becomes U+FFFD.
-fn utf8_text(bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            let utf8 = err.utf8_error();
-            let mut bytes = err.into_bytes();
-            if utf8.error_len().is_none() {
-                bytes.truncate(utf8.valid_up_to());
-            }
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-    }
 }
 
 #[cfg(test)]

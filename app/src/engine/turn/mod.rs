@@ -2,39 +2,45 @@
 //! owns.
 //!
 //! Order (see DESIGN.md, "The chat pipeline"):
-//! 1. [`submit`]: resolve the persona and the chat session (the caller has already decided
-//!    who the user is), store the user's message as `pending` — nothing a user sent is
-//!    lost —, then hand the rest to a tracked task and wait for it. A client that goes
-//!    away drops only the wait: the task runs to the end, and shutdown waits for it.
+//! 1. [`submit`] / [`submit_streaming`]: resolve the persona and the chat session (the
+//!    caller has already decided who the user is), store the user's message as `pending`
+//!    — nothing a user sent is lost —, then hand the rest to a tracked task. A client
+//!    that goes away drops only the wait: the task runs to the end, and shutdown waits.
 //! 2. [`run_session`]: turns of one chat session run one at a time, oldest message first
 //!    (an in-process lock per session; on PostgreSQL also a transaction-scoped advisory
 //!    lock, so it holds across server processes).
-//! 3. [`run_one`], one stage function each: [`pause_if_halted`] (pause notice, no LLM),
-//!    [`production_version`], [`context`] (memory, history window), [`render`], the LLM
-//!    with the version's settings ([`call_llm`]), then [`store_reply`] with the
-//!    `llm_requests` row. Every stored message is published. Streaming, guardrails and
-//!    summaries are stages to add here.
+//! 3. [`stages`]: pause if halted (no LLM), the production version, the context (memory,
+//!    history window), the render, the LLM streamed piece by piece (published live and
+//!    to the turn's watchers, time to first token logged), then the reply with its
+//!    `llm_requests` row.
+//! 4. [`control`]: Stop (the partial reply is kept, marked incomplete), Regenerate (the
+//!    earlier reply stays as an alternate) and choosing an alternate.
 //!
 //! Resuming a halted user answers the last unanswered message of each of their chats
 //! ([`answer_after_resume`]); pending turns left by a crash are run at start-up
 //! ([`resume_pending`]).
 
+mod control;
+mod stages;
+
+pub use control::{choose_alternate, regenerate, regenerate_streaming, stop};
+
 use super::chat::{self, MessageMeta, PersonaChoice, SessionRef};
 use super::db::{Db, Dialect};
 use super::ids::{EndUserId, MessageId, PersonaId, SessionId, WorkspaceId};
-use super::llm::{self, Completion, FinishReason, LlmError};
+use super::llm::StreamEvent;
 use super::locks::KeyedLocks;
-use super::prompt::{build_messages, TurnInput};
-use super::store::llm_requests::{self, RequestLog};
 use super::store::{messages, sessions};
-use super::{memory, personas, AppState};
+use super::AppState;
 use crate::error::{AppError, AppResult};
-use crate::types::{
-    ChatMessage, Message, Sender, TurnOutcome, UserState, VersionInfo, PAUSE_NOTICE, UNAVAILABLE_NOTICE,
-};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use crate::types::{Message, Sender, TurnOutcome, UserState, UNAVAILABLE_NOTICE};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// `turn_status` of a user message whose turn has not finished.
@@ -43,7 +49,8 @@ pub const PENDING: &str = "pending";
 /// for its lock on PostgreSQL (pool: 16), so this leaves half the pool to the queries.
 pub const MAX_CONCURRENT_TURNS: usize = 8;
 
-/// The server's turn machinery: the tracker shutdown waits on, and the locks.
+/// The server's turn machinery: the tracker shutdown waits on, the locks, who watches
+/// which turn's pieces, and the stop switches of running generations.
 #[derive(Clone)]
 pub struct Turns {
     tracker: TaskTracker,
@@ -51,6 +58,10 @@ pub struct Turns {
     users: KeyedLocks,
     stores: KeyedLocks,
     permits: Arc<Semaphore>,
+    /// User message id → the channels its turn's pieces also go to (a streaming caller).
+    watchers: Arc<Mutex<HashMap<i64, Vec<UnboundedSender<StreamEvent>>>>>,
+    /// Session id → the stop switch of the generation running in it.
+    generating: Arc<Mutex<HashMap<i64, CancellationToken>>>,
 }
 
 impl Default for Turns {
@@ -61,6 +72,8 @@ impl Default for Turns {
             users: KeyedLocks::default(),
             stores: KeyedLocks::default(),
             permits: Arc::new(Semaphore::new(MAX_CONCURRENT_TURNS)),
+            watchers: Arc::default(),
+            generating: Arc::default(),
         }
     }
 }
@@ -77,6 +90,59 @@ impl Turns {
     pub fn running(&self) -> usize {
         self.tracker.len()
     }
+
+    /// A channel that receives the pieces of user message `id`'s turn (dropped at its end).
+    fn watch(&self, id: MessageId) -> UnboundedReceiver<StreamEvent> {
+        let (tx, rx) = unbounded_channel();
+        self.watchers.lock().unwrap_or_else(|e| e.into_inner()).entry(id.get()).or_default().push(tx);
+        rx
+    }
+
+    /// Sends a piece of message `id`'s turn to its watchers.
+    fn notify(&self, id: MessageId, ev: StreamEvent) {
+        if let Some(list) = self.watchers.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&id.get()) {
+            list.retain(|tx| tx.send(ev.clone()).is_ok());
+        }
+    }
+
+    /// Ends the watch of message `id`'s turn: its watchers' channels close.
+    fn unwatch(&self, id: MessageId) {
+        self.watchers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id.get());
+    }
+
+    /// Registers the generation starting in `session`; returns its stop switch.
+    fn start_generation(&self, session: SessionId) -> CancellationToken {
+        let token = CancellationToken::new();
+        self.generating.lock().unwrap_or_else(|e| e.into_inner()).insert(session.get(), token.clone());
+        token
+    }
+
+    /// Unregisters the generation of `session` (if `token` is still the current one).
+    fn end_generation(&self, session: SessionId, token: &CancellationToken) {
+        let mut map = self.generating.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(&session.get()).is_some_and(|t| t == token) {
+            map.remove(&session.get());
+        }
+    }
+
+    /// Stops the generation running in `session`; false when none is.
+    fn stop_generation(&self, session: SessionId) -> bool {
+        match self.generating.lock().unwrap_or_else(|e| e.into_inner()).get(&session.get()) {
+            Some(t) => {
+                t.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A turn handed to the server: the stored user message, the pieces of its reply as they
+/// are generated (the channel closes when the turn ends), and the outcome.
+pub struct StreamingTurn {
+    pub user_message: Message,
+    pub events: UnboundedReceiver<StreamEvent>,
+    pub outcome: JoinHandle<AppResult<TurnOutcome>>,
 }
 
 /// A message to answer: who sends it, to which persona and which chat.
@@ -100,6 +166,23 @@ pub struct TurnRequest {
 /// outcome is [`TurnOutcome::Failed`].
 #[tracing::instrument(skip(state, req), fields(workspace_id = %req.workspace_id, user_id = %req.user_id))]
 pub async fn submit(state: &AppState, req: TurnRequest) -> AppResult<TurnOutcome> {
+    let turn = submit_streaming(state, req).await?;
+    join(turn.outcome).await
+}
+
+/// The outcome of a turn's task.
+pub async fn join(task: JoinHandle<AppResult<TurnOutcome>>) -> AppResult<TurnOutcome> {
+    match task.await {
+        Ok(outcome) => outcome,
+        Err(e) => Err(super::internal("turn task", e)),
+    }
+}
+
+/// [`submit`] for a caller that shows the reply as it is generated: returns once the
+/// message is stored, with the pieces of the reply on a channel and the outcome on a
+/// handle. Errors: as [`submit`]; `Conflict` also when `session_id` is a chat with
+/// another persona than the one named (the message names the chat's persona).
+pub async fn submit_streaming(state: &AppState, req: TurnRequest) -> AppResult<StreamingTurn> {
     let user_id = chat::parse_user_id(&req.user_id)?;
     let text = chat::parse_message(&req.text)?;
     let ws = req.workspace_id;
@@ -108,8 +191,18 @@ pub async fn submit(state: &AppState, req: TurnRequest) -> AppResult<TurnOutcome
             let at = sessions::of_user(&state.db, ws, &user_id, session_id)
                 .await?
                 .ok_or_else(|| AppError::not_found("chat session"))?;
-            if matches!(req.persona, PersonaChoice::Id(id) if id != at.persona_id) {
-                return Err(AppError::invalid("session_id", "this chat session is with another persona"));
+            // An unknown persona name is 404 even with a session: nothing runs.
+            let named = match &req.persona {
+                PersonaChoice::First => None,
+                choice => Some(chat::chat_persona(&state.db, ws, choice).await?.0),
+            };
+            if named.is_some_and(|p| p.id != at.persona_id.get()) {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "this chat is with the persona \"{}\"; start a new chat to talk to another one",
+                        at.persona_name
+                    ),
+                });
             }
             let (_, active) = chat::chat_persona(&state.db, ws, &PersonaChoice::Id(at.persona_id)).await?;
             (at, active)
@@ -140,15 +233,17 @@ pub async fn submit(state: &AppState, req: TurnRequest) -> AppResult<TurnOutcome
 
     // Nothing a user sent is ever lost: store first. From here on the turn is the server's.
     let user_message = store_user_message(state, &at, &text).await?;
-    let task = {
+    let id = MessageId(user_message.id);
+    let events = state.turns.watch(id);
+    let outcome = {
         let state = state.clone();
-        let id = MessageId(user_message.id);
-        state.turns.tracker.clone().spawn(async move { run_session(&state, &at, id).await })
+        state.turns.tracker.clone().spawn(async move {
+            let outcome = run_session(&state, &at, id).await;
+            state.turns.unwatch(id);
+            outcome
+        })
     };
-    match task.await {
-        Ok(outcome) => outcome,
-        Err(e) => Err(super::internal("turn task", e)),
-    }
+    Ok(StreamingTurn { user_message, events, outcome })
 }
 
 /// Stores a user message as `pending`. Messages of one session are stored one at a time
@@ -210,9 +305,23 @@ async fn ensure_session(
 /// Runs the session's pending turns in message order up to and including `message_id`,
 /// then returns that message's outcome (run here, or by whoever held the lock before).
 async fn run_session(state: &AppState, at: &SessionRef, message_id: MessageId) -> AppResult<TurnOutcome> {
+    let ran = in_session(state, at, run_pending(state, at, message_id)).await?;
+    match ran {
+        Some(outcome) => Ok(outcome),
+        None => stored_outcome(&state.db, at.workspace_id, message_id).await,
+    }
+}
+
+/// Runs `work` holding the session's turn lock (in process, and on PostgreSQL a
+/// transaction-scoped advisory lock) and a turn permit.
+async fn in_session<T>(
+    state: &AppState,
+    at: &SessionRef,
+    work: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
     let _local = state.turns.sessions.lock(at.session_id.get()).await;
     let _permit = state.turns.permits.acquire().await.map_err(|e| super::internal("turn permits", e))?;
-    // Held until the loop ends, then rolled back explicitly: a dropped transaction's
+    // Held until the work ends, then rolled back explicitly: a dropped transaction's
     // rollback would only be sent when its connection is next used, keeping the lock.
     let mut pg_lock = None;
     if state.db.dialect == Dialect::Postgres {
@@ -220,14 +329,11 @@ async fn run_session(state: &AppState, at: &SessionRef, message_id: MessageId) -
         sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)").bind(at.session_id).execute(&mut *tx).await?;
         pg_lock = Some(tx);
     }
-    let ran = run_pending(state, at, message_id).await;
+    let ran = work.await;
     if let Some(tx) = pg_lock {
         tx.rollback().await?;
     }
-    match ran? {
-        Some(outcome) => Ok(outcome),
-        None => stored_outcome(&state.db, at.workspace_id, message_id).await,
-    }
+    ran
 }
 
 /// The loop of [`run_session`] (the caller holds the locks): pending turns up to
@@ -237,7 +343,7 @@ async fn run_pending(state: &AppState, at: &SessionRef, message_id: MessageId) -
         let next = messages::next_with_status(&state.db, at.workspace_id, at.session_id, PENDING, message_id).await?;
         let Some(id) = next else { return Ok(None) };
         let user_message = chat::message(&state.db, at.workspace_id, id).await?;
-        let outcome = run_one(state, at, user_message).await?;
+        let outcome = stages::run_one(state, at, user_message).await?;
         if id == message_id {
             return Ok(Some(outcome));
         }
@@ -257,153 +363,6 @@ async fn stored_outcome(db: &Db, ws: WorkspaceId, message_id: MessageId) -> AppR
         (Some("paused"), Some(notice)) => TurnOutcome::Paused { user_message, notice },
         _ => TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() },
     })
-}
-
-/// What a failed turn answers (the chat shows a retry).
-fn failed(user_message: Message) -> TurnOutcome {
-    TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() }
-}
-
-/// One turn for a stored user message (the caller holds the session's lock): the stages
-/// in order, each ending the turn early when it must.
-async fn run_one(state: &AppState, at: &SessionRef, user_message: Message) -> AppResult<TurnOutcome> {
-    let id = MessageId(user_message.id);
-    if let Some(notice) = pause_if_halted(state, at, id).await? {
-        return Ok(TurnOutcome::Paused { user_message, notice });
-    }
-    let Some(version) = production_version(state, at).await? else {
-        messages::set_turn_status(&state.db, id, "failed").await?;
-        return Ok(failed(user_message));
-    };
-    let (history, memory) = context(state, at, id).await?;
-    let input =
-        TurnInput { user_id: &at.user_id, current_message: &user_message.content, history: &history, memory: &memory };
-    let mut log = RequestLog {
-        end_user_id: Some(at.end_user_id),
-        session_id: Some(at.session_id),
-        template_id: Some(at.persona_id),
-        template_version: Some(version.version),
-        ..RequestLog::new(&state.llm, at.workspace_id, "chat", &version.settings)
-    };
-    let Some(messages) = render(state, &version, &input, &mut log).await? else {
-        messages::set_turn_status(&state.db, id, "failed").await?;
-        return Ok(failed(user_message));
-    };
-    log.messages = &messages;
-    match call_llm(state, &version, &messages, &mut log).await {
-        Ok(c) => {
-            let reply = store_reply(state, at, &version, id, &c, log).await?;
-            Ok(TurnOutcome::Replied { user_message, reply })
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "LLM call failed");
-            log.status = "error";
-            log.error = Some(err.to_string());
-            llm_requests::insert(&state.db, &log).await?;
-            messages::set_turn_status(&state.db, id, "failed").await?;
-            Ok(failed(user_message))
-        }
-    }
-}
-
-/// Stage 1 — halted: stores and returns the pause notice (no LLM), else None.
-async fn pause_if_halted(state: &AppState, at: &SessionRef, id: MessageId) -> AppResult<Option<Message>> {
-    if !chat::is_halted(&state.db, at.workspace_id, at.end_user_id).await? {
-        return Ok(None);
-    }
-    let meta = MessageMeta { reply_to: Some(id), ..Default::default() };
-    let notice = chat::store_message_with(state, at, Sender::Notice, PAUSE_NOTICE, meta).await?;
-    messages::set_turn_status(&state.db, id, "paused").await?;
-    Ok(Some(notice))
-}
-
-/// Stage 2 — the version `production` points to; None when the persona was unpublished
-/// meanwhile (the turn fails).
-async fn production_version(state: &AppState, at: &SessionRef) -> AppResult<Option<VersionInfo>> {
-    match personas::production(&state.db, at.workspace_id, at.persona_id).await {
-        Ok(v) => Ok(Some(v)),
-        Err(AppError::NotFound { .. }) => {
-            tracing::warn!(persona_id = %at.persona_id, "persona has no production version");
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Stage 3 — the context: the history window before message `id`, and the user's memory.
-async fn context(
-    state: &AppState,
-    at: &SessionRef,
-    id: MessageId,
-) -> AppResult<(Vec<messages::HistoryItem>, serde_json::Map<String, serde_json::Value>)> {
-    let history =
-        messages::history_window(&state.db, at.workspace_id, at.session_id, id, state.config.history_window).await?;
-    let memory = memory::memory_map(&state.db, at.workspace_id, at.end_user_id).await?;
-    Ok((history, memory))
-}
-
-/// Stage 4 — render the template into the messages to send; on a template error, logs a
-/// `render_error` request row and returns None (the turn fails).
-async fn render(
-    state: &AppState,
-    version: &VersionInfo,
-    input: &TurnInput<'_>,
-    log: &mut RequestLog<'_>,
-) -> AppResult<Option<Vec<ChatMessage>>> {
-    match build_messages(version.kind, &version.content, &version.variables, &serde_json::Map::new(), input) {
-        Ok(m) => Ok(Some(m)),
-        Err(e) => {
-            tracing::warn!(error = %e, version = version.version, "persona failed to render");
-            log.status = "render_error";
-            log.error = Some(e.to_string());
-            llm_requests::insert(&state.db, log).await?;
-            Ok(None)
-        }
-    }
-}
-
-/// Stage 5 — the LLM with the version's settings; records provider, model and latency
-/// (ms) on `log`. An empty completion is an error.
-async fn call_llm(
-    state: &AppState,
-    version: &VersionInfo,
-    messages: &[ChatMessage],
-    log: &mut RequestLog<'_>,
-) -> Result<Completion, LlmError> {
-    let started = Instant::now();
-    let (result, provider, model) = llm::complete(&state.llm, &version.settings, messages.to_vec()).await;
-    log.latency_ms = started.elapsed().as_millis() as i64;
-    log.provider = provider;
-    log.model = model;
-    match result {
-        Ok(c) if c.content.trim().is_empty() => Err(LlmError::Protocol("empty completion".into())),
-        other => other,
-    }
-}
-
-/// Stage 6 — the `llm_requests` row, then the reply (placed right after the message it
-/// answers, marked truncated at `max_tokens`), published; the turn is `replied`.
-async fn store_reply(
-    state: &AppState,
-    at: &SessionRef,
-    version: &VersionInfo,
-    id: MessageId,
-    c: &Completion,
-    mut log: RequestLog<'_>,
-) -> AppResult<Message> {
-    log.prompt_tokens = Some(c.prompt_tokens);
-    log.completion_tokens = Some(c.completion_tokens);
-    log.response = Some(&c.content);
-    llm_requests::insert(&state.db, &log).await?;
-    let meta = MessageMeta {
-        reply_to: Some(id),
-        persona_version: Some(version.version),
-        truncated: c.finish_reason == FinishReason::Length,
-        ..Default::default()
-    };
-    let reply = chat::store_message_with(state, at, Sender::Assistant, &c.content, meta).await?;
-    messages::set_turn_status(&state.db, id, "replied").await?;
-    Ok(reply)
 }
 
 /// Starts a background turn for `message_id` (already stored as pending) in `at`.

@@ -1,0 +1,289 @@
+//! The stages of one turn, in DESIGN order: [`pause_if_halted`] → [`production_version`]
+//! → [`context`] → [`render`] → [`call_llm`] (streamed) → [`store_reply`]. [`run_one`]
+//! runs them for a new reply; `super::control` reuses them to regenerate one.
+
+use crate::engine::chat::{self, MessageMeta, SessionRef};
+use crate::engine::ids::MessageId;
+use crate::engine::llm::{Completion, CompletionRequest, FinishReason, LlmError, StreamEvent};
+use crate::engine::prompt::{build_messages, TurnInput};
+use crate::engine::store::llm_requests::{self, RequestLog};
+use crate::engine::store::messages;
+use crate::engine::{memory, personas, AppState};
+use crate::error::{AppError, AppResult};
+use crate::types::{ChatMessage, LiveEvent, Message, Sender, TurnOutcome, VersionInfo, PAUSE_NOTICE};
+use std::time::Instant;
+
+/// What a failed turn answers (the chat shows a retry).
+pub(super) fn failed(user_message: Message) -> TurnOutcome {
+    TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() }
+}
+
+/// One turn for a stored user message (the caller holds the session's lock): the stages
+/// in order, each ending the turn early when it must.
+pub(super) async fn run_one(state: &AppState, at: &SessionRef, user_message: Message) -> AppResult<TurnOutcome> {
+    let id = MessageId(user_message.id);
+    if let Some(notice) = pause_if_halted(state, at, id).await? {
+        return Ok(TurnOutcome::Paused { user_message, notice });
+    }
+    let Some(prepared) = prepare(state, at, &user_message).await? else {
+        messages::set_turn_status(&state.db, id, "failed").await?;
+        return Ok(failed(user_message));
+    };
+    let Prepared { version, messages: sent } = &prepared;
+    let mut log = request_log(state, at, version);
+    log.messages = sent;
+    let generated = call_llm(state, at, id, version, sent, &mut log).await;
+    match generated.result {
+        Ok(c) => {
+            let reply = store_reply(state, at, version, id, &c, log).await?;
+            Ok(TurnOutcome::Replied { user_message, reply })
+        }
+        Err(end) => {
+            let partial = generated.text.trim().to_string();
+            let reply = if partial.is_empty() {
+                None
+            } else {
+                let meta = MessageMeta {
+                    reply_to: Some(id),
+                    persona_version: Some(version.version),
+                    incomplete: true,
+                    ..Default::default()
+                };
+                Some(chat::store_message_with(state, at, Sender::Assistant, &partial, meta).await?)
+            };
+            log.response = Some(partial.as_str()).filter(|p| !p.is_empty());
+            let (status, outcome) = match (&end, reply) {
+                // Stopped by the user after the first token: the partial reply is the answer.
+                (GenerationEnd::Stopped, Some(reply)) => ("replied", TurnOutcome::Replied { user_message, reply }),
+                (GenerationEnd::Stopped, None) => ("stopped", failed(user_message)),
+                (GenerationEnd::Failed(_), _) => ("failed", failed(user_message)),
+            };
+            end.log_on(&mut log);
+            llm_requests::insert(&state.db, &log).await?;
+            messages::set_turn_status(&state.db, id, status).await?;
+            Ok(outcome)
+        }
+    }
+}
+
+/// The request-log row of a chat turn in `at` with `version`, nothing sent yet.
+pub(super) fn request_log<'a>(state: &AppState, at: &SessionRef, version: &VersionInfo) -> RequestLog<'a> {
+    RequestLog {
+        end_user_id: Some(at.end_user_id),
+        session_id: Some(at.session_id),
+        template_id: Some(at.persona_id),
+        template_version: Some(version.version),
+        ..RequestLog::new(&state.llm, at.workspace_id, "chat", &version.settings)
+    }
+}
+
+/// Stage 1 — halted: stores and returns the pause notice (no LLM), else None.
+async fn pause_if_halted(state: &AppState, at: &SessionRef, id: MessageId) -> AppResult<Option<Message>> {
+    if !chat::is_halted(&state.db, at.workspace_id, at.end_user_id).await? {
+        return Ok(None);
+    }
+    let meta = MessageMeta { reply_to: Some(id), ..Default::default() };
+    let notice = chat::store_message_with(state, at, Sender::Notice, PAUSE_NOTICE, meta).await?;
+    messages::set_turn_status(&state.db, id, "paused").await?;
+    Ok(Some(notice))
+}
+
+/// What stages 2–4 produce: the version that answers and the exact messages to send.
+pub(super) struct Prepared {
+    pub version: VersionInfo,
+    pub messages: Vec<ChatMessage>,
+}
+
+/// Stages 2–4 for `user_message`: the production version, the context, the render. None
+/// when the turn cannot go on (no production version; a template error, logged as a
+/// `render_error` request row).
+pub(super) async fn prepare(state: &AppState, at: &SessionRef, user_message: &Message) -> AppResult<Option<Prepared>> {
+    let Some(version) = production_version(state, at).await? else { return Ok(None) };
+    let (history, memory) = context(state, at, MessageId(user_message.id)).await?;
+    let input =
+        TurnInput { user_id: &at.user_id, current_message: &user_message.content, history: &history, memory: &memory };
+    let mut log = request_log(state, at, &version);
+    match render(&version, &input) {
+        Ok(messages) => Ok(Some(Prepared { version, messages })),
+        Err(e) => {
+            tracing::warn!(error = %e, version = version.version, "persona failed to render");
+            log.status = "render_error";
+            log.error = Some(e);
+            llm_requests::insert(&state.db, &log).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Stage 2 — the version `production` points to; None when the persona was unpublished
+/// meanwhile (the turn fails).
+async fn production_version(state: &AppState, at: &SessionRef) -> AppResult<Option<VersionInfo>> {
+    match personas::production(&state.db, at.workspace_id, at.persona_id).await {
+        Ok(v) => Ok(Some(v)),
+        Err(AppError::NotFound { .. }) => {
+            tracing::warn!(persona_id = %at.persona_id, "persona has no production version");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Stage 3 — the context: the history window before message `id`, and the user's memory.
+async fn context(
+    state: &AppState,
+    at: &SessionRef,
+    id: MessageId,
+) -> AppResult<(Vec<messages::HistoryItem>, serde_json::Map<String, serde_json::Value>)> {
+    let history =
+        messages::history_window(&state.db, at.workspace_id, at.session_id, id, state.config.history_window).await?;
+    let memory = memory::memory_map(&state.db, at.workspace_id, at.end_user_id).await?;
+    Ok((history, memory))
+}
+
+/// Stage 4 — render the template into the messages to send. Errors: the template error,
+/// as text for the request log.
+fn render(version: &VersionInfo, input: &TurnInput<'_>) -> Result<Vec<ChatMessage>, String> {
+    build_messages(version.kind, &version.content, &version.variables, &serde_json::Map::new(), input)
+        .map_err(|e| e.to_string())
+}
+
+/// How a generation ended when it did not finish.
+pub(super) enum GenerationEnd {
+    /// The user pressed Stop ([`super::control::stop`]).
+    Stopped,
+    /// The provider failed (before or after the first token).
+    Failed(LlmError),
+}
+
+impl GenerationEnd {
+    /// Writes the end into the request-log row: `stopped`, or `error` with the cause.
+    fn log_on(&self, log: &mut RequestLog<'_>) {
+        match self {
+            GenerationEnd::Stopped => log.status = "stopped",
+            GenerationEnd::Failed(e) => {
+                tracing::warn!(error = %e, "LLM call failed");
+                log.status = "error";
+                log.error = Some(e.to_string());
+            }
+        }
+    }
+}
+
+/// What stage 5 produced: the completion, or how it ended, and the text streamed so far
+/// (untrimmed).
+pub(super) struct Generated {
+    pub result: Result<Completion, GenerationEnd>,
+    pub text: String,
+}
+
+/// Stage 5 — the LLM with the version's settings, streamed: each piece is published
+/// live ([`LiveEvent::Delta`], to the user and to operators) and sent to the watchers of
+/// user message `reply_to`; waiting for the model is published as
+/// [`LiveEvent::Waiting`]. Stop ([`super::control::stop`]) ends it early. Records
+/// provider, model, latency and time to first token (ms) on `log`. An empty completion
+/// is an error.
+pub(super) async fn call_llm(
+    state: &AppState,
+    at: &SessionRef,
+    reply_to: MessageId,
+    version: &VersionInfo,
+    sent: &[ChatMessage],
+    log: &mut RequestLog<'_>,
+) -> Generated {
+    let req = CompletionRequest::with_settings(sent.to_vec(), &version.settings);
+    log.provider = state.llm.kind().to_string();
+    log.model = state.llm.model_for(req.model.as_deref());
+    let mut text = String::new();
+    if let Err(e) = state.llm.check_provider(&version.settings.provider) {
+        return Generated { result: Err(GenerationEnd::Failed(e)), text };
+    }
+    let started = Instant::now();
+    let stop = state.turns.start_generation(at.session_id);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let forward = |ev: StreamEvent, text: &mut String, log: &mut RequestLog<'_>| {
+        let live = match &ev {
+            StreamEvent::Delta(piece) => {
+                if log.ttft_ms.is_none() {
+                    log.ttft_ms = Some(started.elapsed().as_millis() as i64);
+                }
+                text.push_str(piece);
+                LiveEvent::Delta {
+                    user_id: at.user_id.clone(),
+                    session_id: at.session_id.get(),
+                    reply_to: reply_to.get(),
+                    text: piece.clone(),
+                }
+            }
+            StreamEvent::Waiting { ahead } => LiveEvent::Waiting {
+                user_id: at.user_id.clone(),
+                session_id: at.session_id.get(),
+                reply_to: reply_to.get(),
+                ahead: *ahead,
+            },
+        };
+        state.events.publish(at.workspace_id, live);
+        state.turns.notify(reply_to, ev);
+    };
+    let result = {
+        let generation = state.llm.stream(req, tx);
+        tokio::pin!(generation);
+        loop {
+            tokio::select! {
+                biased;
+                _ = stop.cancelled() => break Err(GenerationEnd::Stopped),
+                Some(ev) = rx.recv() => forward(ev, &mut text, log),
+                r = &mut generation => break r.map_err(GenerationEnd::Failed),
+            }
+        }
+    };
+    // Pieces sent just before the end.
+    while let Ok(ev) = rx.try_recv() {
+        forward(ev, &mut text, log);
+    }
+    state.turns.end_generation(at.session_id, &stop);
+    log.latency_ms = started.elapsed().as_millis() as i64;
+    let result = match result {
+        Ok(c) if c.content.trim().is_empty() => {
+            Err(GenerationEnd::Failed(LlmError::Protocol("empty completion".into())))
+        }
+        Ok(c) => {
+            if !c.model.is_empty() {
+                log.model = c.model.clone();
+            }
+            Ok(c)
+        }
+        other => other,
+    };
+    Generated { result, text }
+}
+
+/// Stage 6 — the `llm_requests` row, then the reply (placed right after the message it
+/// answers, marked truncated at `max_tokens`), published; the turn is `replied`.
+async fn store_reply(
+    state: &AppState,
+    at: &SessionRef,
+    version: &VersionInfo,
+    id: MessageId,
+    c: &Completion,
+    mut log: RequestLog<'_>,
+) -> AppResult<Message> {
+    completion_on(&mut log, c);
+    llm_requests::insert(&state.db, &log).await?;
+    let meta = MessageMeta {
+        reply_to: Some(id),
+        persona_version: Some(version.version),
+        truncated: c.finish_reason == FinishReason::Length,
+        ..Default::default()
+    };
+    let reply = chat::store_message_with(state, at, Sender::Assistant, &c.content, meta).await?;
+    messages::set_turn_status(&state.db, id, "replied").await?;
+    Ok(reply)
+}
+
+/// Writes a finished completion's figures and text into the request-log row.
+pub(super) fn completion_on<'a>(log: &mut RequestLog<'a>, c: &'a Completion) {
+    log.prompt_tokens = Some(c.prompt_tokens);
+    log.completion_tokens = Some(c.completion_tokens);
+    log.cached_tokens = Some(c.cached_tokens);
+    log.response = Some(&c.content);
+}

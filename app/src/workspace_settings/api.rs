@@ -1,0 +1,28 @@
+//! Server functions for the dashboard's Settings page.
+
+use crate::error::AppResult;
+use crate::types::WorkspaceSettings;
+use leptos::prelude::*;
+
+/// The operator's workspace settings.
+#[server(endpoint = "workspace_settings/get", input = server_fn::codec::GetUrl)]
+pub async fn get_workspace_settings() -> AppResult<WorkspaceSettings> {
+    use crate::ctx;
+    ctx::guard(async move {
+        let (state, op) = ctx::operator().await?;
+        crate::engine::workspace_settings::get(&state.db, op.workspace()).await
+    })
+    .await
+}
+
+/// Turns anonymous chat (browsers without an account) on or off.
+#[server(endpoint = "workspace_settings/set_anonymous_chat")]
+pub async fn set_anonymous_chat(on: bool) -> AppResult<WorkspaceSettings> {
+    use crate::ctx;
+    ctx::guard(async move {
+        let (state, op) = ctx::operator().await?;
+        let settings = WorkspaceSettings { anonymous_chat: on };
+        crate::engine::workspace_settings::set(&state.db, op.workspace(), &settings).await
+    })
+    .await
+}
