@@ -9,7 +9,7 @@ use super::messages::{absorb, apply_event, upsert, MessageItem, Streaming, Strea
 use crate::components::ErrorBox;
 use crate::error::AppError;
 use crate::live::refresh_on;
-use crate::types::{ChatHistory, LiveEvent, Sender, TurnOutcome, UNAVAILABLE_NOTICE};
+use crate::types::{ChatHistory, LiveEvent, Sender, TurnOutcome, STOPPED_BEFORE_REPLY, UNAVAILABLE_NOTICE};
 use leptos::prelude::*;
 
 /// What the open chat shares with the page around it.
@@ -228,10 +228,13 @@ pub fn Conversation(h: ChatHistory, room: Room) -> impl IntoView {
         let hide = regenerating.get();
         current.with(|c| c.messages.iter().filter(|m| Some(m.id) != hide).cloned().collect::<Vec<_>>())
     };
-    let failed = move || {
-        matches!(send.value().get(), Some(Ok(TurnOutcome::Failed { .. })))
-            || matches!(regenerate.value().get(), Some(Ok(TurnOutcome::Failed { .. })))
+    let failed_with = move |stopped: bool| {
+        [send.value().get(), regenerate.value().get()].into_iter().any(
+            |v| matches!(v, Some(Ok(TurnOutcome::Failed { error, .. })) if (error == STOPPED_BEFORE_REPLY) == stopped),
+        )
     };
+    let failed = move || failed_with(false);
+    let stopped_early = move || failed_with(true);
     // A conflict is the persona going away: the notice above says so.
     let refused = move || {
         send.value()
@@ -281,6 +284,9 @@ pub fn Conversation(h: ChatHistory, room: Room) -> impl IntoView {
             <StreamingItem name=name_for_stream.clone() streaming=streaming.into()/>
         })}
         </div>
+        {move || stopped_early().then(|| view! {
+            <p class="muted" role="status">"Stopped — nothing was generated. Your message is saved."</p>
+        })}
         {move || failed().then(|| view! {
             <p class="error" role="alert">"The persona could not reply right now. Your message is saved — please try again."</p>
         })}

@@ -65,9 +65,42 @@ pub fn build_messages(
     })
 }
 
+/// How many of the `n` earlier messages of a chat a turn sends, with a history window of
+/// `window` messages. Up to `window` all of them; past it, the window moves in steps of
+/// half its size (keeping more than `window / 2` and at most `window` messages), so the oldest
+/// message sent stays the same for several turns and the embedded model can reuse its
+/// cached prompt (a window sliding by one message every turn changes the prompt's start
+/// every turn). Windows under 4 slide one message at a time.
+pub fn history_keep(n: u32, window: u32) -> u32 {
+    if n <= window {
+        return n;
+    }
+    if window < 4 {
+        return window;
+    }
+    let step = window / 2;
+    let dropped = ((n - window - 1) / step + 1) * step;
+    n - dropped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_history_window_moves_in_half_steps() {
+        let kept: Vec<u32> = (0..=45).map(|n| history_keep(n, 20)).collect();
+        // All of it up to the window, then 11..=20, 11..=20, …: never more than the window,
+        // never less than half of it.
+        assert_eq!(&kept[..=20], &(0..=20).collect::<Vec<_>>()[..]);
+        assert_eq!(&kept[21..=30], &[11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+        assert_eq!(&kept[31..=40], &[11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+        // The oldest message sent (n - kept) changes only every `window / 2` messages.
+        let starts: std::collections::BTreeSet<u32> = (21..=40).map(|n| n - history_keep(n, 20)).collect();
+        assert_eq!(starts.into_iter().collect::<Vec<_>>(), vec![10, 20]);
+        assert_eq!(history_keep(5, 2), 2);
+        assert_eq!(history_keep(5, 0), 0);
+    }
 
     #[test]
     fn operator_injections_speak_for_the_persona() {

@@ -339,7 +339,6 @@ mod tests {
         let late = "{% for m in history %}{{ m.content }}\n{% endfor %}It is {{ now }}.";
         assert!(cache_warnings(late, Text).is_empty());
         assert!(cache_warnings("It is {{ now }}.", Text).is_empty(), "no history to reuse");
-        assert!(cache_warnings(crate::engine::personas::DEFAULT_PERSONA, Chat).is_empty());
     }
 
     #[test]

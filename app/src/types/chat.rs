@@ -112,6 +112,10 @@ pub enum TurnOutcome {
     Failed { user_message: Message, error: String },
 }
 
+/// The `error` of a [`TurnOutcome::Failed`] whose reply was stopped before its first
+/// token: nothing was generated, and the chat says so instead of offering a retry.
+pub const STOPPED_BEFORE_REPLY: &str = "Stopped before the reply began.";
+
 /// The pause notice shown to an end user while an operator has halted the conversation.
 pub const PAUSE_NOTICE: &str =
     "Conversation paused: a member of our team is reviewing this conversation. Your messages are saved and will be answered when it resumes.";

@@ -170,7 +170,9 @@ fn streamed(
         while let Some(ev) = events.recv().await {
             let event = match ev {
                 StreamEvent::Delta(text) => Event::default().event("delta").json_data(json!({ "text": text })),
-                StreamEvent::Waiting { ahead } => Event::default().event("waiting").json_data(json!({ "ahead": ahead })),
+                StreamEvent::Waiting { ahead } => {
+                    Event::default().event("waiting").json_data(json!({ "ahead": ahead }))
+                }
             };
             if let Ok(event) = event {
                 let _ = tx.send(event);

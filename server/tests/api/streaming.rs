@@ -20,7 +20,11 @@ struct Received {
 
 /// Sends `body` to `path` asking for a stream; returns the status and a channel of the
 /// events as they arrive (parsed by hand: what a script would see on the wire).
-async fn open_stream(app: &TestApp, path: &str, body: Value) -> (StatusCode, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+async fn open_stream(
+    app: &TestApp,
+    path: &str,
+    body: Value,
+) -> (StatusCode, tokio::sync::mpsc::UnboundedReceiver<Received>) {
     let resp = app.client.post(format!("{}{path}", app.base)).json(&body).send().await.unwrap();
     let status = resp.status();
     if status == StatusCode::OK {
@@ -89,7 +93,12 @@ async fn streamed_pieces_arrive_before_the_end(b: Backend) {
     let done = events.last().unwrap();
     assert_eq!(done.event, "done", "{events:?}");
     // The first piece came well before the end: it was not buffered.
-    assert!(done.at - pieces[0].at >= Duration::from_millis(450), "first piece at {:?}, done at {:?}", pieces[0].at - started, done.at - started);
+    assert!(
+        done.at - pieces[0].at >= Duration::from_millis(450),
+        "first piece at {:?}, done at {:?}",
+        pieces[0].at - started,
+        done.at - started
+    );
     // `done` carries the non-streamed answer's shape.
     assert_eq!(done.data["status"], "replied");
     assert_eq!(done.data["response"], "one two three four five");
@@ -147,7 +156,8 @@ async fn stop_keeps_the_partial_reply_marked_incomplete(b: Backend) {
     let long = (1..=20).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
     app.llm.script([Scripted::Reply(long)]);
     let (s, mut rx) =
-        open_stream(&app, "/chat", json!({"user_id": "cy", "message": "talk", "session_id": session, "stream": true})).await;
+        open_stream(&app, "/chat", json!({"user_id": "cy", "message": "talk", "session_id": session, "stream": true}))
+            .await;
     assert_eq!(s, StatusCode::OK);
     let mut seen = Vec::new();
     while seen.iter().filter(|e: &&Received| e.event == "delta").count() < 2 {
@@ -195,7 +205,8 @@ async fn regenerate_keeps_alternates_and_history_uses_the_chosen_one(b: Backend)
     assert_eq!(msgs[1]["content"], "second answer");
 
     // Choose the first version: shown, and what the next turn sees.
-    let (s, chosen) = app.post(&format!("/chat/messages/{reply_id}/alternate"), json!({"user_id": "di", "alternate": 1})).await;
+    let (s, chosen) =
+        app.post(&format!("/chat/messages/{reply_id}/alternate"), json!({"user_id": "di", "alternate": 1})).await;
     assert_eq!(s, StatusCode::OK, "{chosen}");
     assert_eq!((chosen["content"].as_str(), chosen["alternate"].as_i64()), (Some("first answer"), Some(1)));
     let (s, _) = app.chat_in(session, "di", "and now?").await;
@@ -204,13 +215,17 @@ async fn regenerate_keeps_alternates_and_history_uses_the_chosen_one(b: Backend)
     assert!(sent.contains("first answer") && !sent.contains("second answer"), "{sent}");
 
     // A version that does not exist is 422; someone else's message is 404.
-    let (s, _) = app.post(&format!("/chat/messages/{reply_id}/alternate"), json!({"user_id": "di", "alternate": 7})).await;
+    let (s, _) =
+        app.post(&format!("/chat/messages/{reply_id}/alternate"), json!({"user_id": "di", "alternate": 7})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = app.post(&format!("/chat/messages/{reply_id}/alternate"), json!({"user_id": "eve", "alternate": 2})).await;
+    let (s, _) =
+        app.post(&format!("/chat/messages/{reply_id}/alternate"), json!({"user_id": "eve", "alternate": 2})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Regenerate streams like POST /chat.
-    let (s, rx) = open_stream(&app, &format!("/chat/sessions/{session}/regenerate"), json!({"user_id": "di", "stream": true})).await;
+    let (s, rx) =
+        open_stream(&app, &format!("/chat/sessions/{session}/regenerate"), json!({"user_id": "di", "stream": true}))
+            .await;
     assert_eq!(s, StatusCode::OK);
     let events = collect(rx).await;
     assert_eq!(events.last().unwrap().event, "done", "{events:?}");
@@ -253,8 +268,9 @@ async fn a_chat_belongs_to_one_persona(b: Backend) {
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains(&default_name), "{body}");
-    let (s, _) =
-        app.post("/chat", json!({"user_id": "gu", "message": "x", "session_id": session, "template_name": "no-such"})).await;
+    let (s, _) = app
+        .post("/chat", json!({"user_id": "gu", "message": "x", "session_id": session, "template_name": "no-such"}))
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app.post("/chat", json!({"user_id": "gu", "message": "x", "session_id": 999999})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

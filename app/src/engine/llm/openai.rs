@@ -336,9 +336,10 @@ mod tests {
 
     #[test]
     fn stream_chunks_parse_with_and_without_usage() {
-        let c: StreamChunk =
-            serde_json::from_str(r#"{"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}"#)
-                .unwrap();
+        let c: StreamChunk = serde_json::from_str(
+            r#"{"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}"#,
+        )
+        .unwrap();
         assert_eq!(c.choices[0].delta.content.as_deref(), Some("Hel"));
         let last: StreamChunk = serde_json::from_str(
             r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4}}}"#,

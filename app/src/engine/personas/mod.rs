@@ -226,7 +226,9 @@ mod tests {
     }
 
     #[test]
-    fn the_default_persona_compiles() {
+    fn the_default_persona_compiles_and_is_cache_friendly() {
         crate::engine::render::check(DEFAULT_PERSONA).unwrap();
+        let warnings = crate::engine::render::cache_warnings(DEFAULT_PERSONA, crate::types::PersonaKind::Chat);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 }

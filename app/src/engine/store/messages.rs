@@ -172,6 +172,21 @@ struct HistoryRow {
 /// One message of the history a turn sees: who said it, what, when (ms).
 pub type HistoryItem = (Sender, String, i64);
 
+/// How many conversational messages (user, assistant, operator) the turn for user
+/// message `before` could see: the ones [`history_window`] chooses from.
+pub async fn history_len(db: &Db, ws: WorkspaceId, session: SessionId, before: MessageId) -> AppResult<u32> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE workspace_id = $1 AND session_id = $2 \
+         AND sender IN ('user', 'assistant', 'operator') AND (id < $3 OR reply_to < $3)",
+    )
+    .bind(ws)
+    .bind(session)
+    .bind(before)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// The last `window` conversational messages (user, assistant, operator) the turn for
 /// user message `before` sees, in conversation order, oldest first: messages stored
 /// before it, and replies to earlier messages even when stored after it (messages sent

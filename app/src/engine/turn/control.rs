@@ -28,7 +28,12 @@ pub async fn stop(state: &AppState, ws: WorkspaceId, user_id: &str, session: Ses
 
 /// Generates the last assistant reply of the user's chat `session` again and waits for
 /// it (see [`regenerate_streaming`]).
-pub async fn regenerate(state: &AppState, ws: WorkspaceId, user_id: &str, session: SessionId) -> AppResult<TurnOutcome> {
+pub async fn regenerate(
+    state: &AppState,
+    ws: WorkspaceId,
+    user_id: &str,
+    session: SessionId,
+) -> AppResult<TurnOutcome> {
     let turn = regenerate_streaming(state, ws, user_id, session).await?;
     super::join(turn.outcome).await
 }
@@ -111,8 +116,7 @@ async fn run_regenerate(
         return Ok(stages::failed(user_message));
     }
     let current = chat::message(&state.db, ws, reply_id).await?;
-    let alternate =
-        Alternate { content: &text, persona_version: Some(version.version), truncated, incomplete };
+    let alternate = Alternate { content: &text, persona_version: Some(version.version), truncated, incomplete };
     messages::add_alternate(&state.db, ws, &current, alternate, now_ms()).await?;
     let reply = publish(state, at, reply_id).await?;
     Ok(TurnOutcome::Replied { user_message, reply })

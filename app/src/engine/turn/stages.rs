@@ -55,7 +55,9 @@ pub(super) async fn run_one(state: &AppState, at: &SessionRef, user_message: Mes
             let (status, outcome) = match (&end, reply) {
                 // Stopped by the user after the first token: the partial reply is the answer.
                 (GenerationEnd::Stopped, Some(reply)) => ("replied", TurnOutcome::Replied { user_message, reply }),
-                (GenerationEnd::Stopped, None) => ("stopped", failed(user_message)),
+                (GenerationEnd::Stopped, None) => {
+                    ("stopped", TurnOutcome::Failed { user_message, error: crate::types::STOPPED_BEFORE_REPLY.into() })
+                }
                 (GenerationEnd::Failed(_), _) => ("failed", failed(user_message)),
             };
             end.log_on(&mut log);
@@ -128,14 +130,16 @@ async fn production_version(state: &AppState, at: &SessionRef) -> AppResult<Opti
     }
 }
 
-/// Stage 3 — the context: the history window before message `id`, and the user's memory.
+/// Stage 3 — the context: the history window before message `id` (moving in half-window
+/// steps, see [`crate::engine::prompt::history_keep`]), and the user's memory.
 async fn context(
     state: &AppState,
     at: &SessionRef,
     id: MessageId,
 ) -> AppResult<(Vec<messages::HistoryItem>, serde_json::Map<String, serde_json::Value>)> {
-    let history =
-        messages::history_window(&state.db, at.workspace_id, at.session_id, id, state.config.history_window).await?;
+    let earlier = messages::history_len(&state.db, at.workspace_id, at.session_id, id).await?;
+    let keep = crate::engine::prompt::history_keep(earlier, state.config.history_window);
+    let history = messages::history_window(&state.db, at.workspace_id, at.session_id, id, keep).await?;
     let memory = memory::memory_map(&state.db, at.workspace_id, at.end_user_id).await?;
     Ok((history, memory))
 }
