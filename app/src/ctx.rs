@@ -61,6 +61,16 @@ pub async fn chat_user(state: &AppState, ws: crate::engine::ids::WorkspaceId) ->
     }
 }
 
+/// The state, the workspace `/chat` serves (`slug`, else the default one) and the end
+/// user a chat-page server function acts for there ([`chat_user`]). Errors: `NotFound`
+/// (workspace), `Unauthorized` (no chat identity).
+pub async fn chat_caller(slug: Option<&str>) -> AppResult<(AppState, crate::engine::ids::WorkspaceId, String)> {
+    let state = state()?;
+    let ws = crate::engine::chat::chat_workspace(&state, slug).await?;
+    let user = chat_user(&state, ws).await?;
+    Ok((state, ws, user))
+}
+
 /// Request headers (to read the end user's chat cookie).
 pub async fn headers() -> AppResult<http::HeaderMap> {
     leptos_axum::extract::<http::HeaderMap>().await.map_err(|e| internal("headers", e))

@@ -22,17 +22,6 @@ pub struct ChatStart {
     pub chats: Vec<ChatSummary>,
 }
 
-/// The workspace and the end user a chat-page call acts for.
-#[cfg(feature = "ssr")]
-async fn caller(
-    workspace: Option<String>,
-) -> AppResult<(crate::engine::AppState, crate::engine::ids::WorkspaceId, String)> {
-    let state = crate::ctx::state()?;
-    let ws = crate::engine::chat::chat_workspace(&state, workspace.as_deref()).await?;
-    let user = crate::ctx::chat_user(&state, ws).await?;
-    Ok((state, ws, user))
-}
-
 /// The chat page's data: the personas of `workspace`, the caller's chat `chat` (or their
 /// latest with `persona_id`, default: the persona they last chatted with, else the first)
 /// and their chats with its persona. Errors: `NotFound` (chat not theirs, persona).
@@ -42,7 +31,7 @@ pub async fn open_chat(workspace: Option<String>, persona_id: Option<i64>, chat:
     use crate::engine::chat_sessions::{self, Archived};
     use crate::error::AppError;
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         let personas = chats::personas(&state.db, ws).await?;
         let history = match chat {
             Some(id) => Some(chat_sessions::open(&state, ws, &user, SessionId(id)).await?),
@@ -67,7 +56,7 @@ pub async fn open_chat(workspace: Option<String>, persona_id: Option<i64>, chat:
 pub async fn load_chat(workspace: Option<String>, persona_id: Option<i64>) -> AppResult<ChatHistory> {
     use crate::engine::chat;
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         chat::history(&state, ws, &user, persona_id.map(PersonaId)).await
     })
     .await
@@ -88,7 +77,7 @@ pub async fn send_message(
 ) -> AppResult<TurnOutcome> {
     use crate::engine::{chat, turn};
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         let req = turn::TurnRequest {
             workspace_id: ws,
             user_id: user,
@@ -107,7 +96,7 @@ pub async fn send_message(
 pub async fn stop_reply(workspace: Option<String>, session_id: i64) -> AppResult<bool> {
     use crate::engine::turn;
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         turn::stop(&state, ws, &user, SessionId(session_id)).await
     })
     .await
@@ -120,7 +109,7 @@ pub async fn stop_reply(workspace: Option<String>, session_id: i64) -> AppResult
 pub async fn regenerate_reply(workspace: Option<String>, session_id: i64) -> AppResult<TurnOutcome> {
     use crate::engine::turn;
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         turn::regenerate(&state, ws, &user, SessionId(session_id)).await
     })
     .await
@@ -133,7 +122,7 @@ pub async fn regenerate_reply(workspace: Option<String>, session_id: i64) -> App
 pub async fn choose_alternate(workspace: Option<String>, message_id: i64, alternate: i64) -> AppResult<Message> {
     use crate::engine::turn;
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         turn::choose_alternate(&state, ws, &user, MessageId(message_id), alternate).await
     })
     .await

@@ -9,17 +9,6 @@ use crate::error::AppResult;
 use crate::types::{ChatHistory, ChatSummary};
 use leptos::prelude::*;
 
-/// The workspace and the end user a chat-page call acts for.
-#[cfg(feature = "ssr")]
-async fn caller(
-    workspace: Option<String>,
-) -> AppResult<(crate::engine::AppState, crate::engine::ids::WorkspaceId, String)> {
-    let state = crate::ctx::state()?;
-    let ws = crate::engine::chat::chat_workspace(&state, workspace.as_deref()).await?;
-    let user = crate::ctx::chat_user(&state, ws).await?;
-    Ok((state, ws, user))
-}
-
 /// The caller's chats — with `persona_id`, or with every persona —, most recently active
 /// first: the archived ones when `archived`, else the others.
 #[server(endpoint = "chat/list_chats", input = server_fn::codec::GetUrl)]
@@ -30,7 +19,7 @@ pub async fn list_chats(
 ) -> AppResult<Vec<ChatSummary>> {
     use crate::engine::chat_sessions::{self, Archived};
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         let filter = if archived { Archived::Only } else { Archived::Without };
         chat_sessions::list(&state, ws, &user, persona_id.map(PersonaId), filter).await
     })
@@ -45,7 +34,7 @@ pub async fn new_chat(workspace: Option<String>, persona_id: Option<i64>) -> App
     use crate::engine::chat::PersonaChoice;
     use crate::engine::chat_sessions;
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         let choice = persona_id.map_or(PersonaChoice::First, |id| PersonaChoice::Id(PersonaId(id)));
         chat_sessions::create(&state, ws, &user, &choice).await
     })
@@ -58,7 +47,7 @@ pub async fn new_chat(workspace: Option<String>, persona_id: Option<i64>) -> App
 pub async fn rename_chat(workspace: Option<String>, session_id: i64, title: Option<String>) -> AppResult<ChatSummary> {
     use crate::engine::chat_sessions::{self, Owner};
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         chat_sessions::rename(&state, ws, Owner::User(&user), SessionId(session_id), title.as_deref()).await
     })
     .await
@@ -69,7 +58,7 @@ pub async fn rename_chat(workspace: Option<String>, session_id: i64, title: Opti
 pub async fn archive_chat(workspace: Option<String>, session_id: i64) -> AppResult<ChatSummary> {
     use crate::engine::chat_sessions::{self, Owner};
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         chat_sessions::archive(&state, ws, Owner::User(&user), SessionId(session_id)).await
     })
     .await
@@ -80,7 +69,7 @@ pub async fn archive_chat(workspace: Option<String>, session_id: i64) -> AppResu
 pub async fn unarchive_chat(workspace: Option<String>, session_id: i64) -> AppResult<ChatSummary> {
     use crate::engine::chat_sessions::{self, Owner};
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         chat_sessions::unarchive(&state, ws, Owner::User(&user), SessionId(session_id)).await
     })
     .await
@@ -92,7 +81,7 @@ pub async fn unarchive_chat(workspace: Option<String>, session_id: i64) -> AppRe
 pub async fn delete_chat(workspace: Option<String>, session_id: i64) -> AppResult<i64> {
     use crate::engine::chat_sessions::{self, Owner};
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         chat_sessions::delete(&state, ws, Owner::User(&user), SessionId(session_id)).await
     })
     .await
@@ -105,7 +94,7 @@ pub async fn delete_chat(workspace: Option<String>, session_id: i64) -> AppResul
 pub async fn open_chat_by_id(workspace: Option<String>, session_id: i64) -> AppResult<ChatHistory> {
     use crate::engine::chat_sessions;
     crate::ctx::guard(async move {
-        let (state, ws, user) = caller(workspace).await?;
+        let (state, ws, user) = crate::ctx::chat_caller(workspace.as_deref()).await?;
         chat_sessions::open(&state, ws, &user, SessionId(session_id)).await
     })
     .await

@@ -95,14 +95,7 @@ async fn run_regenerate(
         }
         Err(end) => {
             log.response = Some(partial.as_str()).filter(|p| !p.is_empty());
-            match end {
-                GenerationEnd::Stopped => log.status = "stopped",
-                GenerationEnd::Failed(e) => {
-                    tracing::warn!(error = %e, "LLM call failed while regenerating");
-                    log.status = "error";
-                    log.error = Some(e.to_string());
-                }
-            }
+            end.log_on(&mut log);
             (partial.clone(), false, true)
         }
     };

@@ -161,7 +161,7 @@ pub(super) enum GenerationEnd {
 
 impl GenerationEnd {
     /// Writes the end into the request-log row: `stopped`, or `error` with the cause.
-    fn log_on(&self, log: &mut RequestLog<'_>) {
+    pub(super) fn log_on(&self, log: &mut RequestLog<'_>) {
         match self {
             GenerationEnd::Stopped => log.status = "stopped",
             GenerationEnd::Failed(e) => {
