@@ -60,6 +60,30 @@ http
     req.on("end", () => {
       const parsed = JSON.parse(body);
       const msgs = parsed.messages ?? [];
+      // Background jobs (memory.spec.ts), recognised by their instruction: memory extraction
+      // ("durable facts") answers facts from "My name is X" / "I love Y"; sentiment scoring
+      // ("relational affect") answers a score, negative when the message has "sad".
+      const jobPrompt = msgs.find((m) => m.role === "system")?.content ?? "";
+      if (jobPrompt.includes("durable facts") || jobPrompt.includes("relational affect")) {
+        const text = msgs.filter((m) => m.role === "user").at(-1)?.content ?? "";
+        let answer;
+        if (jobPrompt.includes("durable facts")) {
+          const facts = [];
+          const name = /my name is (\w+)/i.exec(text)?.[1];
+          const likes = /i love ([\w ]+)/i.exec(text)?.[1]?.trim();
+          if (name) facts.push({ key: "name", value: name });
+          if (likes) facts.push({ key: "likes", value: likes });
+          answer = `Facts: ${JSON.stringify({ facts })}`;
+        } else {
+          const sad = /sad/i.test(text);
+          answer = JSON.stringify({ valence: sad ? -0.6 : 0.7, arousal: 0.4, dominance: 0.5, trust: 0.6, engagement: 0.8, confidence: 0.9 });
+        }
+        const reply = { id: "chatcmpl-job", object: "chat.completion", model: "fake-e2e",
+          choices: [{ index: 0, message: { role: "assistant", content: answer }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } };
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));
+        return;
+      }
       const last = msgs.filter((m) => m.role === "user").at(-1)?.content ?? "";
       const prompt = msgs.find((m) => m.role === "system")?.content ?? (msgs.length === 1 ? last : "");
       const sign = /SIGN:(\w+)/.exec(prompt)?.[1];

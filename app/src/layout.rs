@@ -57,7 +57,11 @@ pub fn DashboardLayout() -> impl IntoView {
                                     <A href="/dashboard/library">"Library"</A>
                                     <A href="/dashboard/trash">"Trash"</A>
                                     <A href="/dashboard/monitor">"Monitor"</A>
+                                    <A href="/dashboard/memory">"Memory"</A>
                                     <A href="/dashboard/end-users">"End users"</A>
+                                    <A href="/dashboard/audit">"Audit log"</A>
+                                    <A href="/dashboard/jobs">"Jobs"</A>
+                                    <A href="/dashboard/guardrails">"Guardrails"</A>
                                     <A href="/dashboard/settings">"Settings"</A>
                                     <a href="/chat" target="_blank" rel="noopener">"Open chat"</a>
                                 </nav>
@@ -69,6 +73,7 @@ pub fn DashboardLayout() -> impl IntoView {
                             <main class="content">
                                 <Outlet/>
                             </main>
+                            <crate::guardrails::alerts::AlertToasts/>
                         </div>
                     }
                     .into_any(),

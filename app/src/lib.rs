@@ -5,6 +5,7 @@
 // Leptos view types nest deeply; release builds of the hydrate bundle need more room.
 #![recursion_limit = "256"]
 
+pub mod audit;
 pub mod auth;
 pub mod chat;
 pub mod components;
@@ -12,9 +13,12 @@ pub mod components;
 pub mod ctx;
 pub mod end_users;
 pub mod error;
+pub mod guardrails;
+pub mod jobs;
 pub mod layout;
 pub mod library;
 pub mod live;
+pub mod memory;
 pub mod monitor;
 pub mod personas;
 pub mod playground;
@@ -78,8 +82,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("trash") view=library::TrashPage ssr=SsrMode::Async/>
                     <Route path=path!("monitor") view=monitor::UserList ssr=SsrMode::Async/>
                     <Route path=path!("monitor/:user_id") view=monitor::ConversationView ssr=SsrMode::Async/>
+                    <Route path=path!("memory") view=memory::MemoryPage ssr=SsrMode::Async/>
                     <Route path=path!("end-users") view=end_users::EndUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=workspace_settings::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("guardrails") view=guardrails::GuardrailList ssr=SsrMode::Async/>
+                    <Route path=path!("guardrails/:id") view=guardrails::GuardrailEditor ssr=SsrMode::Async/>
+                    <Route path=path!("jobs") view=jobs::JobsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/chat") view=chat::ChatPage ssr=SsrMode::Async/>
                 <Route path=path!("/chat/login") view=chat::login::ChatLoginPage ssr=SsrMode::Async/>

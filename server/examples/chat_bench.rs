@@ -6,8 +6,15 @@
 //! prompt/cached tokens and generation speed; then the aggregate generation speed of CHATS
 //! chats at once.
 //!
-//! Usage: `cargo run --release -p server --example chat_bench -- [TURNS] [CHATS]` (default 30
-//! and 4). Figures depend on the machine; compare runs on the same one.
+//! Usage: `cargo run --release -p server --example chat_bench -- [TURNS] [CHATS] [MODE]`
+//! (default 30, 4 and `plain`). Figures depend on the machine; compare runs on the same one.
+//!
+//! MODE `context` runs the one-chat part with memory, summary and sentiment on: a persona
+//! whose template is the default one plus `summary` and `sentiment` after its fixed text
+//! ([`CONTEXT_PERSONA`]), two memory entries for the user, sentiment scoring switched on for
+//! the chat, and a history budget of 512 estimated tokens so the summary job runs within
+//! ten turns. The background jobs (scoring, summary) share the embedded model with the
+//! turns, as in production.
 
 // Leptos view types of the app nest deeply; laying them out needs more room.
 #![recursion_limit = "512"]
@@ -30,6 +37,12 @@ const PROMPTS: [&str; 10] = [
     "I want to learn to draw.",
     "Thanks, that helps!",
 ];
+
+/// The `context` mode's persona: the default template with the per-turn values after its
+/// fixed text (the cache-friendly place in a `chat` persona: the prompt still changes from
+/// there on whenever they change).
+const CONTEXT_PERSONA: &str = "{% if summary %}\nEarlier in this chat: {{ summary }}{% endif %}\
+{% if sentiment %}\nTheir mood lately: {% if sentiment.valence < -0.3 %}low{% elif sentiment.valence > 0.3 %}good{% else %}neutral{% endif %}.{% endif %}";
 
 /// One streamed turn as the client saw it, plus the request log's token counts.
 #[derive(Clone, Debug, Default)]
@@ -54,10 +67,20 @@ impl Turn {
     }
 }
 
-/// Sends one streamed turn for `user` and waits for `done`.
-async fn turn(client: &reqwest::Client, base: &str, user: &str, message: &str) -> anyhow::Result<(Turn, i64)> {
+/// Sends one streamed turn for `user` (with `persona`, else the default one) and waits for
+/// `done`.
+async fn turn(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    message: &str,
+    persona: Option<i64>,
+) -> anyhow::Result<(Turn, i64)> {
     let t = Instant::now();
-    let body = serde_json::json!({"user_id": user, "message": message, "stream": true});
+    let mut body = serde_json::json!({"user_id": user, "message": message, "stream": true});
+    if let Some(p) = persona {
+        body["persona_id"] = p.into();
+    }
     let resp = client.post(format!("{base}/chat")).json(&body).send().await?;
     anyhow::ensure!(resp.status().is_success(), "turn failed: {}", resp.status());
     let mut out = Turn::default();
@@ -90,11 +113,13 @@ async fn turn(client: &reqwest::Client, base: &str, user: &str, message: &str) -
     Ok((out, session))
 }
 
-/// Fills in the token counts of the last `n` logged requests, newest first, by position.
+/// Fills in the token counts of the last `n` logged chat turns, newest first, by position
+/// (background jobs' rows — summary, sentiment — are skipped).
 async fn with_tokens(client: &reqwest::Client, base: &str, turns: &mut [&mut Turn]) -> anyhow::Result<()> {
     let log: Vec<serde_json::Value> =
-        client.get(format!("{base}/admin/requests?limit={}", turns.len())).send().await?.json().await?;
-    for (t, row) in turns.iter_mut().rev().zip(&log) {
+        client.get(format!("{base}/admin/requests?limit={}", turns.len() + 50)).send().await?.json().await?;
+    let chat = log.iter().filter(|r| r["source"] == "chat");
+    for (t, row) in turns.iter_mut().rev().zip(chat) {
         t.prompt_tokens = row["prompt_tokens"].as_i64().unwrap_or(0);
         t.cached_tokens = row["cached_tokens"].as_i64().unwrap_or(0);
         t.completion_tokens = row["completion_tokens"].as_i64().unwrap_or(0);
@@ -110,6 +135,11 @@ fn ms(d: Duration) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let turns: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(30).max(1);
     let chats: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(4).max(1);
+    let with_context = match std::env::args().nth(3).as_deref() {
+        None | Some("plain") => false,
+        Some("context") => true,
+        Some(other) => anyhow::bail!("MODE is `plain` or `context`, not `{other}`"),
+    };
     let dir = std::env::temp_dir().join(format!("pd-bench-{}", uuid::Uuid::new_v4().simple()));
     let model_path =
         std::env::var("PROMPTDEV_MODEL_PATH").unwrap_or_else(|_| "models/SmolLM2-135M-Instruct.Q4_1.gguf".into());
@@ -120,8 +150,10 @@ async fn main() -> anyhow::Result<()> {
         site_root: "target/site".into(),
         llm: LlmConfig::Local { model_path: model_path.into(), threads, context_size: 2048, seed: Some(42) },
         history_window: 20,
+        history_tokens: if with_context { 512 } else { 1024 },
         secure_cookies: false,
         chat_workspace: None,
+        webhook_allow_private: false,
     };
     let t0 = Instant::now();
     let app = Application::build(config).await?;
@@ -136,21 +168,27 @@ async fn main() -> anyhow::Result<()> {
         .send()
         .await?;
     println!(
-        "machine: {} cores; llama.cpp threads: {threads}; history window 20 messages",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        "machine: {} cores; llama.cpp threads: {threads}; history window 20 messages, {} estimated tokens; mode: {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        if with_context { 512 } else { 1024 },
+        if with_context { "context (memory, summary, sentiment on)" } else { "plain" }
     );
     println!("server start-up (migrations, first operator, sessions): {:.0} ms", ms(startup));
 
     // A warm-up turn in a chat of its own: loads the model, so turn 1 below measures a turn.
     let load = Instant::now();
-    turn(&client, &base, "bench-warm-up", "Hello!").await?;
+    turn(&client, &base, "bench-warm-up", "Hello!", None).await?;
     println!("first reply ever (includes loading the model):         {:.0} ms", ms(load.elapsed()));
 
+    let persona = if with_context { Some(context_persona(&client, &base).await?) } else { None };
     let mut one = Vec::new();
     for i in 0..turns {
-        let (mut t, _) = turn(&client, &base, "bench", PROMPTS[i % PROMPTS.len()]).await?;
+        let (mut t, session) = turn(&client, &base, "bench", PROMPTS[i % PROMPTS.len()], persona).await?;
         with_tokens(&client, &base, &mut [&mut t]).await?;
         one.push(t);
+        if with_context && i == 0 {
+            switch_context_on(&client, &base, session).await?;
+        }
     }
     println!("\none chat, {turns} turns (turn: TTFT / total, prompt tokens of which cached, reply tokens):");
     for (i, t) in one.iter().enumerate() {
@@ -189,7 +227,8 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             let mut out = Vec::new();
             for i in 0..per_chat {
-                out.push(turn(&client, &base, &format!("bench-{c}"), PROMPTS[(i + c) % PROMPTS.len()]).await?.0);
+                let message = PROMPTS[(i + c) % PROMPTS.len()];
+                out.push(turn(&client, &base, &format!("bench-{c}"), message, None).await?.0);
             }
             anyhow::Ok(out)
         })
@@ -214,5 +253,32 @@ async fn main() -> anyhow::Result<()> {
         ttfts[ttfts.len() - 1]
     );
     let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+/// Creates the `context` mode's persona (the default template + [`CONTEXT_PERSONA`]) and
+/// returns its id.
+async fn context_persona(client: &reqwest::Client, base: &str) -> anyhow::Result<i64> {
+    let content = format!("{}{CONTEXT_PERSONA}", app::engine::personas::DEFAULT_PERSONA);
+    let body = serde_json::json!({"name": "Ava with context", "content": content});
+    let resp = client.post(format!("{base}/admin/templates")).json(&body).send().await?;
+    anyhow::ensure!(resp.status().is_success(), "creating the persona failed: {}", resp.status());
+    let created: serde_json::Value = resp.json().await?;
+    created["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no persona id in {created}"))
+}
+
+/// After the first turn (the user and the chat exist): two memory entries and sentiment
+/// scoring on for chat `session`.
+async fn switch_context_on(client: &reqwest::Client, base: &str, session: i64) -> anyhow::Result<()> {
+    for (key, value) in [("name", "Sam"), ("likes", "cooking and long walks")] {
+        let resp = client
+            .put(format!("{base}/admin/users/bench/memory/{key}"))
+            .json(&serde_json::json!({"value": value}))
+            .send()
+            .await?;
+        anyhow::ensure!(resp.status().is_success(), "setting memory failed: {}", resp.status());
+    }
+    let resp = client.post(format!("{base}/admin/sessions/{session}/sentiment/toggle?enabled=true")).send().await?;
+    anyhow::ensure!(resp.status().is_success(), "switching sentiment on failed: {}", resp.status());
     Ok(())
 }

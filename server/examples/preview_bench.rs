@@ -31,8 +31,10 @@ async fn main() -> anyhow::Result<()> {
             max_retries: 0,
         },
         history_window: 20,
+        history_tokens: 1024,
         secure_cookies: false,
         chat_workspace: None,
+        webhook_allow_private: false,
     };
     let app = Application::build(config).await?;
     let base = format!("http://{}", app.addr);

@@ -3,7 +3,7 @@
 use crate::http;
 use app::engine::config::Config;
 use app::engine::sessions::AppSessionStore;
-use app::engine::{auth, identity, turn, AppState};
+use app::engine::{auth, identity, jobs, turn, AppState};
 use app::{shell, App};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -18,6 +18,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 /// How long shutdown waits for running turns (an LLM call may take up to its timeout).
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(150);
 
+/// How long shutdown waits for running background jobs before giving them back to the
+/// queue (a turn a job started still finishes within [`SHUTDOWN_GRACE`]).
+pub const JOBS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Name of the operator session cookie.
 pub const SESSION_COOKIE: &str = "pd_session";
 
@@ -30,6 +34,8 @@ pub struct Application {
     pub state: AppState,
     /// Email and password of the operator created on this first start, if any.
     pub first_login: Option<(String, String)>,
+    /// The background job runner, started with the app.
+    jobs: jobs::Runner,
 }
 
 impl Application {
@@ -46,6 +52,8 @@ impl Application {
         let addr = listener.local_addr()?;
         let secure = config.secure_cookies;
         let state = AppState::build(config, leptos_options).await?;
+        // On PostgreSQL, live events reach the operators connected to other processes.
+        state.events.share(&state.db).await?;
         let first_login = auth::ensure_first_operator(&state.db).await?;
         let store = AppSessionStore::open(&state.db).await?;
         store.spawn_cleanup(std::time::Duration::from_secs(3600));
@@ -58,7 +66,8 @@ impl Application {
         let router = http::request_id::layer(router(state.clone()).layer(sessions));
         // Turns a previous process stopped in the middle of (their messages are stored).
         turn::resume_pending(&state).await?;
-        Ok(Application { listener, router, addr, state, first_login })
+        let jobs = jobs::start(&state);
+        Ok(Application { listener, router, addr, state, first_login, jobs })
     }
 
     /// Serves until the process gets Ctrl-C / SIGTERM, then waits (up to
@@ -66,6 +75,9 @@ impl Application {
     pub async fn run(self) -> anyhow::Result<()> {
         let turns = self.state.turns.clone();
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        if !self.jobs.shutdown(JOBS_GRACE).await {
+            tracing::info!("background jobs still running at the deadline were given back to the queue");
+        }
         let running = turns.running();
         if running > 0 {
             tracing::info!(running, "waiting for running turns before exit");
@@ -76,7 +88,8 @@ impl Application {
         Ok(())
     }
 
-    /// Serves until the returned task is aborted (for tests).
+    /// Serves until the returned task is aborted (for tests). The job runner keeps
+    /// running until the runtime ends.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let _ = axum::serve(self.listener, self.router).await;

@@ -84,6 +84,7 @@ pub async fn send_message(
             persona: chat::PersonaChoice::Id(PersonaId(persona_id)),
             session_id: session_id.map(SessionId),
             text: message,
+            guardrail: None,
         };
         turn::submit(&state, req).await
     })

@@ -96,7 +96,7 @@ pub fn apply_event(current: &mut ChatHistory, streaming: &mut Option<Streaming>,
             current.available = *available;
             Applied { answered: false, reload: true }
         }
-        LiveEvent::Persona { .. } => Applied::default(),
+        LiveEvent::Persona { .. } | LiveEvent::Alert { .. } => Applied::default(),
     }
 }
 
@@ -204,6 +204,8 @@ mod tests {
             alternates: 1,
             alternate: 1,
             html: String::new(),
+            author: None,
+            edited: false,
         }
     }
 

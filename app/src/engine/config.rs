@@ -52,12 +52,21 @@ pub struct Config {
     /// Directory holding `pkg/` (the wasm bundle) and static files.
     pub site_root: String,
     pub llm: LlmConfig,
-    /// Messages of history given to the template and the LLM (default 20).
+    /// Most messages of history given to the template and the LLM (default 20): an upper
+    /// bound next to [`Config::history_tokens`].
     pub history_window: u32,
+    /// Estimated tokens of history given to the template and the LLM (default 1024, about
+    /// half of the embedded model's 2048-token slot: the rest is for the system prompt,
+    /// memory, summary and the reply). See [`crate::engine::prompt::history_start`].
+    pub history_tokens: u32,
     /// Send the session cookie with `Secure`. Defaults to true unless bound to loopback.
     pub secure_cookies: bool,
     /// Workspace (slug) whose personas `/chat` offers when none is named; default: the first.
     pub chat_workspace: Option<String>,
+    /// Let webhooks reach loopback, private, link-local and unique-local addresses
+    /// (`PROMPTDEV_WEBHOOK_ALLOW_PRIVATE=1`; default false: a webhook URL cannot point
+    /// inside the server's network).
+    pub webhook_allow_private: bool,
 }
 
 /// Each environment variable and its key in the [`Config::figment`] (and in a future
@@ -78,8 +87,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PROMPTDEV_LLM_TIMEOUT_S", "llm_timeout_s"),
     ("PROMPTDEV_LLM_RETRIES", "llm_retries"),
     ("PROMPTDEV_HISTORY_WINDOW", "history_window"),
+    ("PROMPTDEV_HISTORY_TOKENS", "history_tokens"),
     ("PROMPTDEV_SECURE_COOKIES", "secure_cookies"),
     ("PROMPTDEV_CHAT_WORKSPACE", "chat_workspace"),
+    ("PROMPTDEV_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private"),
 ];
 
 impl Config {
@@ -129,8 +140,10 @@ impl Config {
             site_root: s.site_root,
             llm,
             history_window: s.history_window,
+            history_tokens: s.history_tokens,
             secure_cookies: s.secure_cookies.unwrap_or(!s.addr.ip().is_loopback()),
             chat_workspace: s.chat_workspace,
+            webhook_allow_private: s.webhook_allow_private.unwrap_or(false),
         })
     }
 }
@@ -201,10 +214,14 @@ struct Settings {
     llm: LlmKind,
     #[serde(deserialize_with = "whole_number")]
     history_window: u32,
+    #[serde(deserialize_with = "whole_number")]
+    history_tokens: u32,
     /// None: the default (on unless bound to loopback).
     #[serde(deserialize_with = "flag")]
     secure_cookies: Option<bool>,
     chat_workspace: Option<String>,
+    #[serde(deserialize_with = "flag")]
+    webhook_allow_private: Option<bool>,
 }
 
 impl Default for Settings {
@@ -215,8 +232,10 @@ impl Default for Settings {
             site_root: "target/site".into(),
             llm: LlmKind::Local,
             history_window: 20,
+            history_tokens: 1024,
             secure_cookies: None,
             chat_workspace: None,
+            webhook_allow_private: None,
         }
     }
 }
@@ -360,8 +379,10 @@ mod tests {
             assert_eq!(c.addr, "127.0.0.1:8001".parse().unwrap());
             assert_eq!(c.site_root, "target/site");
             assert_eq!(c.history_window, 20);
+            assert_eq!(c.history_tokens, 1024);
             assert!(!c.secure_cookies, "loopback: no Secure flag by default");
             assert_eq!(c.chat_workspace, None);
+            assert!(!c.webhook_allow_private, "webhooks stay outside the private network by default");
             let LlmConfig::Local { model_path, threads, context_size, seed } = c.llm else {
                 panic!("local is the default provider")
             };
@@ -384,14 +405,19 @@ mod tests {
             jail.set_env("PROMPTDEV_LLM_CONTEXT", " ");
             jail.set_env("PROMPTDEV_LLM_SEED", "42");
             jail.set_env("PROMPTDEV_HISTORY_WINDOW", "007");
+            jail.set_env("PROMPTDEV_HISTORY_TOKENS", "300");
             jail.set_env("PROMPTDEV_CHAT_WORKSPACE", "acme");
             let c = Config::from_env().unwrap();
             assert_eq!(c.database_url, "postgres://u@db:5432/pd");
             assert_eq!(c.addr, "0.0.0.0:9000".parse().unwrap());
             assert_eq!(c.site_root, "target/site");
             assert_eq!(c.history_window, 7);
+            assert_eq!(c.history_tokens, 300);
             assert!(c.secure_cookies, "not loopback: Secure by default");
             assert_eq!(c.chat_workspace.as_deref(), Some("acme"));
+            assert!(!c.webhook_allow_private);
+            jail.set_env("PROMPTDEV_WEBHOOK_ALLOW_PRIVATE", "1");
+            assert!(Config::from_env().unwrap().webhook_allow_private);
             let LlmConfig::Local { threads, context_size, seed, .. } = c.llm else { panic!("local") };
             assert_eq!((threads, context_size, seed), (2, 2048, Some(42)));
             Ok(())
@@ -463,7 +489,7 @@ mod tests {
     fn a_bad_value_is_an_error_naming_its_variable() {
         Jail::expect_with(|jail| {
             blank_all(jail);
-            for var in ["PROMPTDEV_LLM_THREADS", "PROMPTDEV_LLM_CONTEXT", "PROMPTDEV_HISTORY_WINDOW"] {
+            for var in ["PROMPTDEV_LLM_THREADS", "PROMPTDEV_LLM_CONTEXT", "PROMPTDEV_HISTORY_WINDOW", "PROMPTDEV_HISTORY_TOKENS"] {
                 let e = error_of(jail, var, "-1");
                 assert!(e.starts_with(&format!("{var} must be a whole number")), "{e}");
             }

@@ -12,15 +12,23 @@
 //! - plumbing: [`db`], [`events`], [`state`], [`config`], [`identity`], [`locks`],
 //!   [`sessions`], [`request_id`].
 
+pub mod alerts;
+pub mod assignments;
+pub mod audit;
 pub mod auth;
 pub mod chat;
 pub mod chat_sessions;
 pub mod config;
+pub mod conversations;
 pub mod db;
 pub mod end_users;
 pub mod events;
+pub mod guardrails;
 pub mod identity;
+pub mod inspector;
 pub mod ids;
+pub mod interventions;
+pub mod jobs;
 pub mod llm;
 pub mod locks;
 pub mod markdown;
@@ -29,11 +37,14 @@ pub mod monitor;
 pub mod personas;
 pub mod playground;
 pub mod prompt;
+pub mod queue;
 pub mod render;
 pub mod request_id;
+pub mod sentiment;
 pub mod sessions;
 pub mod state;
 pub mod store;
+pub mod summary;
 pub mod transfer;
 pub mod turn;
 pub mod workspace_settings;

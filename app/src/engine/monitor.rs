@@ -1,14 +1,22 @@
-//! Operators watching and steering conversations: the user list, a conversation,
-//! halt / resume / inject. Memory is [`super::memory`]; the request log is
-//! [`super::store::llm_requests`].
+//! Operators watching and steering conversations: the user list and the live wall, a
+//! conversation, halt / resume / inject. Notes, drafts and assignments are
+//! [`super::interventions`] and [`super::assignments`]; memory is [`super::memory`];
+//! the request log is [`super::store::llm_requests`].
 
-use super::chat::{find_end_user, parse_message, store_message};
+use super::chat::find_end_user;
 use super::db::Db;
 use super::ids::{SessionId, WorkspaceId};
-use super::store::{audit, end_users, messages, sessions as session_store, user_state as state_store};
+use super::interventions::{self, Injected};
+use super::store::{
+    assignments as assignment_store, audit, end_users, messages, notes as note_store, sessions as session_store,
+    user_state as state_store, wall,
+};
 use super::{now_ms, AppState};
 use crate::error::{AppError, AppResult};
-use crate::types::{Conversation, EndUserSummary, LiveEvent, Message, Sender, UserState, LAST_MESSAGE_PREVIEW_CHARS};
+use crate::types::{
+    Conversation, EndUserSummary, HaltedUser, InjectKind, LiveEvent, Message, UserState, WallPage, WallQuery,
+    LAST_MESSAGE_PREVIEW_CHARS, WALL_PAGE_MAX,
+};
 
 use super::memory::memory;
 use super::store::llm_requests::LlmRequestRow;
@@ -41,7 +49,8 @@ pub fn preview(text: &str) -> String {
     cut
 }
 
-/// A user's whole conversation (all personas, newest 500 messages), state and memory.
+/// A user's whole conversation (all personas, newest 500 messages, with the operators
+/// who wrote any of them), state, memory, hidden notes and assignment.
 /// Errors: `NotFound` if the user is not in this workspace.
 pub async fn conversation(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<Conversation> {
     let eu = find_end_user(db, ws, user_id).await?;
@@ -51,7 +60,55 @@ pub async fn conversation(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<
         messages: messages::newest_of_user(db, ws, eu, CONVERSATION_LIMIT).await?,
         memory: memory(db, ws, eu).await?,
         sessions: session_store::summaries(db, ws, eu).await?,
+        notes: note_store::of_user(db, ws, eu).await?,
+        assignment: assignment_store::get(db, ws, eu).await?,
+        hits: super::store::guardrails::hits_of_user(db, ws, eu, CONVERSATION_LIMIT).await?,
     })
+}
+
+/// [`conversation`] as `operator` opens it: everything in it counts as seen by them (the
+/// wall's unread count starts again from here). Errors: as [`conversation`].
+pub async fn open_conversation(db: &Db, ws: WorkspaceId, operator: &str, user_id: &str) -> AppResult<Conversation> {
+    let c = conversation(db, ws, user_id).await?;
+    if let Some(newest) = c.messages.last() {
+        let eu = find_end_user(db, ws, user_id).await?;
+        note_store::mark_seen(db, ws, operator, eu, newest.id, now_ms()).await?;
+    }
+    Ok(c)
+}
+
+/// One page of the live wall for `operator`: every end user with status (halted,
+/// flagged, waiting for approval), persona and version, last message (a preview),
+/// unread count and latest sentiment; riskiest first (halted, flagged, then the lowest
+/// sentiment, then the most recently active); filtered by status, persona, label and a
+/// search in user ids and message text. `limit` 1–200 (default 50). Errors: `Invalid`
+/// (limit, offset, status).
+pub async fn wall(db: &Db, ws: WorkspaceId, operator: &str, q: &WallQuery) -> AppResult<WallPage> {
+    let limit = q.limit.unwrap_or(50);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=WALL_PAGE_MAX).contains(&limit) {
+        return Err(AppError::invalid("limit", format!("limit is 1 to {WALL_PAGE_MAX}")));
+    }
+    if offset < 0 {
+        return Err(AppError::invalid("offset", "offset is at least 0"));
+    }
+    if let Some(s) = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if !["halted", "flagged", "waiting", "active"].contains(&s) {
+            return Err(AppError::invalid("status", "status is halted, flagged or waiting"));
+        }
+    }
+    let opt = wall::Optional::detect(db).await?;
+    let (mut rows, total) = wall::page(db, ws, operator, q, opt, limit, offset).await?;
+    for r in &mut rows {
+        r.last_message = r.last_message.as_deref().map(preview);
+    }
+    Ok(WallPage { rows, total, limit, offset })
+}
+
+/// The workspace's halted conversations, most recently halted first (the original's
+/// `GET /admin/halted`).
+pub async fn halted(db: &Db, ws: WorkspaceId) -> AppResult<Vec<HaltedUser>> {
+    wall::halted(db, ws).await
 }
 
 async fn set_halted(
@@ -62,10 +119,13 @@ async fn set_halted(
     reason: Option<&str>,
 ) -> AppResult<UserState> {
     let eu = find_end_user(&state.db, ws, user_id).await?;
+    let before = state_store::get(&state.db, ws, eu).await?;
     state_store::set(&state.db, ws, eu, reason.map(|r| (r, by, now_ms()))).await?;
     let action = if reason.is_some() { "halt" } else { "resume" };
-    audit::record(&state.db, ws, by, action, user_id, reason.unwrap_or_default()).await?;
     let st = state_store::get(&state.db, ws, eu).await?;
+    let json = |s: &UserState| serde_json::json!({"halted": s.halted, "reason": s.reason});
+    let detail = reason.unwrap_or_default();
+    audit::insert(&state.db, ws, by, action, user_id, detail, Some(&json(&before)), Some(&json(&st))).await?;
     state.events.publish(ws, LiveEvent::State { user_id: user_id.to_string(), state: st.clone() });
     Ok(st)
 }
@@ -92,6 +152,7 @@ pub async fn resume(state: &AppState, ws: WorkspaceId, user_id: &str, by: &str) 
 
 /// Stores an operator's message in one of the user's chat sessions (`session_id`; None =
 /// the most recently created one); the user and every operator watching see it at once.
+/// (A hidden note instead: [`interventions::inject`].)
 /// Errors: `Invalid` (message), `NotFound` (user, the session is not theirs, or the user
 /// has no chat yet).
 pub async fn inject(
@@ -102,13 +163,10 @@ pub async fn inject(
     text: &str,
     session: Option<SessionId>,
 ) -> AppResult<Message> {
-    let text = parse_message(text)?;
-    let eu = find_end_user(&state.db, ws, user_id).await?;
-    let at = session_store::of_user_or_latest(&state.db, ws, eu, session)
-        .await?
-        .ok_or_else(|| AppError::not_found("chat session"))?;
-    audit::record(&state.db, ws, by, "inject", user_id, &text).await?;
-    store_message(state, &at, Sender::Operator, &text).await
+    match interventions::inject(state, ws, user_id, by, text, session, InjectKind::Message).await? {
+        Injected::Message(m) => Ok(m),
+        Injected::Note(_) => Err(super::internal("inject", "a message injection stored a note")),
+    }
 }
 
 /// The newest `limit` (≤ 500) LLM requests of the workspace.

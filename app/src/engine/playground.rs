@@ -3,12 +3,13 @@
 //! AI-assisted drafting of a new template.
 
 use super::chat;
+use super::ids::MessageId;
 use super::ids::{PersonaId, WorkspaceId};
 use super::llm;
 use super::prompt::{build_messages, TurnInput};
 use super::store::llm_requests::{self, RequestLog};
-use super::store::{messages, sessions};
-use super::{memory, personas, AppState};
+use super::store::{sessions, summaries};
+use super::{inspector, memory, personas, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::{
     ChatMessage, DeclaredVariable, ModelSettings, PersonaDraft, PlaygroundResult, Preview, PreviewRequest,
@@ -22,28 +23,61 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 type History = Vec<(Sender, String, i64)>;
 
-/// A real end user's memory, and their recent history with `persona_id` (if given).
+/// What a playground run feeds the template besides the message and the declared
+/// variables: nothing (no user), a real end user's current context, or a forked turn's.
+#[derive(Default)]
+struct Sample {
+    user_id: String,
+    memory: Map<String, Value>,
+    history: History,
+    summary: Option<String>,
+    sentiment: Option<Value>,
+    /// Guardrail instructions, then hidden notes.
+    additions: Vec<String>,
+}
+
+/// A real end user's memory, and their recent history with `persona_id` (if given): the
+/// window a turn would send now (by the token budget), with that chat's summary.
 /// Errors: `NotFound` (user).
 async fn user_sample(
     state: &AppState,
     ws: WorkspaceId,
     user_id: &str,
     persona_id: Option<PersonaId>,
-) -> AppResult<(Map<String, Value>, History)> {
+) -> AppResult<Sample> {
     let end_user = chat::find_end_user(&state.db, ws, user_id).await?;
     let memory = memory::memory_map(&state.db, ws, end_user).await?;
     let session = match persona_id {
         Some(pid) => sessions::latest(&state.db.pool, ws, end_user, pid).await?,
         None => None,
     };
-    let history = match session {
+    let (history, summary) = match session {
         Some(sid) => {
             let newest = super::ids::MessageId(i64::MAX);
-            messages::history_window(&state.db, ws, sid, newest, state.config.history_window).await?
+            let history = super::summary::history_for(state, ws, sid, newest).await?;
+            (history, summaries::get(&state.db, ws, sid).await?.map(|s| s.content))
         }
-        None => Vec::new(),
+        None => (Vec::new(), None),
     };
-    Ok((memory, history))
+    Ok(Sample { user_id: user_id.to_string(), memory, history, summary, ..Sample::default() })
+}
+
+/// The context of a forked turn ([`inspector::fork`]) as a sample. Errors: `NotFound`,
+/// `Invalid` (the turn was answered by another persona).
+async fn fork_sample(state: &AppState, ws: WorkspaceId, id: PersonaId, fork: MessageId) -> AppResult<(Sample, String)> {
+    let f = inspector::fork(state, ws, fork).await?.turn;
+    if f.persona_id != id.get() {
+        return Err(AppError::invalid("fork", "that turn was answered by another persona"));
+    }
+    let sample = Sample {
+        user_id: f.user_id,
+        memory: f.memory,
+        history: f.history.into_iter().map(|h| (h.sender, h.content, h.at)).collect(),
+        summary: f.summary,
+        sentiment: f.sentiment,
+        additions: f.instructions.into_iter().chain(f.notes).collect(),
+    };
+    Ok((sample, f.user_message))
 }
 
 /// Renders editor content (saved or not) with sample values and returns the exact messages
@@ -53,13 +87,21 @@ async fn user_sample(
 pub async fn preview(state: &AppState, ws: WorkspaceId, req: &PreviewRequest) -> AppResult<Preview> {
     super::render::check(&req.content)?;
     personas::validate_variables(&req.variables)?;
-    let (memory, history) = match &req.user_id {
+    let sample = match &req.user_id {
         Some(u) => user_sample(state, ws, &chat::parse_user_id(u)?, req.persona_id.map(PersonaId)).await?,
-        None => (req.memory.clone(), Vec::new()),
+        None => Sample { memory: req.memory.clone(), ..Sample::default() },
     };
     let message = if req.message.trim().is_empty() { crate::types::SAMPLE_MESSAGE } else { req.message.as_str() };
     let user_id = req.user_id.clone().unwrap_or_else(|| "sample-user".into());
-    let input = TurnInput { user_id: &user_id, current_message: message, history: &history, memory: &memory };
+    let input = TurnInput {
+        user_id: &user_id,
+        current_message: message,
+        history: &sample.history,
+        memory: &sample.memory,
+        summary: sample.summary.as_deref(),
+        sentiment: None,
+        system_additions: &[],
+    };
     let messages = build_messages(req.kind, &req.content, &req.variables, &req.values, &input)?;
     let warnings = super::render::cache_warnings(&req.content, req.kind);
     Ok(Preview { messages, variables: personas::variables_for(&req.content, &req.variables), warnings })
@@ -68,8 +110,12 @@ pub async fn preview(state: &AppState, ws: WorkspaceId, req: &PreviewRequest) ->
 /// Runs `message` through the pipeline once per version in `versions` (1 or 2; side by
 /// side), with each version's kind, variables and model settings. Writes to no
 /// conversation; each call is logged in `llm_requests` with source `playground`.
-/// `user_id` supplies a real end user's memory and history. Render and LLM failures are
-/// reported in the result. Errors: `Invalid` (message, version count), `NotFound`.
+/// `user_id` supplies a real end user's memory, history and summary; `fork` (a message of
+/// one of this persona's real conversations) instead supplies that turn's recorded context
+/// — memory, summary, sentiment, guardrail instructions, hidden notes and history — and,
+/// when `message` is blank, its user message. Render and LLM failures are reported in the
+/// result. Errors: `Invalid` (message, version count, a fork of another persona),
+/// `NotFound`.
 pub async fn run(
     state: &AppState,
     ws: WorkspaceId,
@@ -77,8 +123,22 @@ pub async fn run(
     versions: &[i64],
     message: &str,
     user_id: Option<&str>,
+    fork: Option<MessageId>,
 ) -> AppResult<Vec<PlaygroundResult>> {
-    let message = chat::parse_message(message)?;
+    let (sample, forked_message) = match fork {
+        Some(f) => {
+            let (sample, m) = fork_sample(state, ws, id, f).await?;
+            (sample, Some(m))
+        }
+        None => match user_id {
+            Some(u) => (user_sample(state, ws, &chat::parse_user_id(u)?, Some(id)).await?, None),
+            None => (Sample { user_id: "playground".into(), ..Sample::default() }, None),
+        },
+    };
+    let message = match forked_message {
+        Some(m) if message.trim().is_empty() => m,
+        _ => chat::parse_message(message)?,
+    };
     if versions.is_empty() || versions.len() > 2 {
         return Err(AppError::invalid("versions", "run one version, or two side by side"));
     }
@@ -86,15 +146,18 @@ pub async fn run(
     for n in versions {
         chosen.push(personas::version(&state.db, ws, id, *n).await?);
     }
-    let (memory, history) = match user_id {
-        Some(u) => user_sample(state, ws, &chat::parse_user_id(u)?, Some(id)).await?,
-        None => (Map::new(), Vec::new()),
-    };
-    let sample_user = user_id.unwrap_or("playground").to_string();
     let runs = chosen.iter().map(|v| {
-        let (memory, history, sample_user, message) = (&memory, &history, &sample_user, &message);
+        let (sample, message) = (&sample, &message);
         async move {
-            let input = TurnInput { user_id: sample_user, current_message: message, history, memory };
+            let input = TurnInput {
+                user_id: &sample.user_id,
+                current_message: message,
+                history: &sample.history,
+                memory: &sample.memory,
+                summary: sample.summary.as_deref(),
+                sentiment: sample.sentiment.as_ref(),
+                system_additions: &sample.additions,
+            };
             let mut log = RequestLog {
                 template_id: Some(id),
                 template_version: Some(v.version),

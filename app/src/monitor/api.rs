@@ -1,9 +1,10 @@
-//! Server functions for the monitor: users, a conversation, halt / resume / inject, memory.
+//! Server functions for the monitor: users and the live wall, a conversation, halt /
+//! resume / inject, memory. Notes, drafts, assignments and clearing: [`super::interventions_api`].
 
 #[cfg(feature = "ssr")]
 use crate::engine::ids::SessionId;
 use crate::error::AppResult;
-use crate::types::{Conversation, EndUserSummary, MemoryEntry, Message, UserState};
+use crate::types::{Conversation, EndUserSummary, MemoryEntry, Message, UserState, WallPage};
 use leptos::prelude::*;
 
 /// End users of the workspace, most recently active first.
@@ -18,14 +19,39 @@ pub async fn list_users() -> AppResult<Vec<EndUserSummary>> {
     .await
 }
 
-/// One user's conversation, state and memory. Errors: `NotFound`.
+/// One page of the live wall (see `engine::monitor::wall`): `status` halted / flagged /
+/// waiting, a persona, a label, a search text; 50 rows from `offset`. Errors: `Invalid`.
+#[server(endpoint = "monitor/load_wall", input = server_fn::codec::GetUrl)]
+pub async fn load_wall(
+    status: Option<String>,
+    persona_id: Option<i64>,
+    label: Option<String>,
+    q: Option<String>,
+    offset: Option<i64>,
+) -> AppResult<WallPage> {
+    use crate::ctx;
+    use crate::engine::monitor;
+    use crate::types::WallQuery;
+    ctx::guard(async move {
+        let (state, op) = ctx::operator().await?;
+        let query = WallQuery { status, persona_id, label, q, limit: Some(WALL_PAGE_SIZE), offset };
+        monitor::wall(&state.db, op.workspace(), &op.email, &query).await
+    })
+    .await
+}
+
+/// Rows per page of the live wall.
+pub const WALL_PAGE_SIZE: i64 = 50;
+
+/// One user's conversation, state and memory, as the calling operator opens it (counts
+/// as seen for the wall's unread count). Errors: `NotFound`.
 #[server(endpoint = "monitor/get_conversation", input = server_fn::codec::GetUrl)]
 pub async fn get_conversation(user_id: String) -> AppResult<Conversation> {
     use crate::ctx;
     use crate::engine::monitor;
     ctx::guard(async move {
         let (state, op) = ctx::operator().await?;
-        monitor::conversation(&state.db, op.workspace(), &user_id).await
+        monitor::open_conversation(&state.db, op.workspace(), &op.email, &user_id).await
     })
     .await
 }
@@ -75,7 +101,7 @@ pub async fn set_memory(user_id: String, key: String, value: String) -> AppResul
     ctx::guard(async move {
         let (state, op) = ctx::operator().await?;
         let value = serde_json::from_str(&value).unwrap_or(serde_json::Value::String(value));
-        memory::set_memory(&state.db, op.workspace(), &user_id, &key, &value).await
+        memory::set_memory(&state.db, op.workspace(), &user_id, &key, &value, memory::SetBy::operator(&op.email)).await
     })
     .await
 }
@@ -87,7 +113,7 @@ pub async fn delete_memory(user_id: String, key: String) -> AppResult<()> {
     use crate::engine::memory;
     ctx::guard(async move {
         let (state, op) = ctx::operator().await?;
-        memory::delete_memory(&state.db, op.workspace(), &user_id, &key).await
+        memory::delete_memory(&state.db, op.workspace(), &user_id, &key, &op.email).await
     })
     .await
 }

@@ -1,100 +1,25 @@
-//! The monitor: every conversation, live; halt with a reason, resume, inject; memory.
+//! The monitor: the live wall of every conversation ([`wall`]); one conversation, live:
+//! halt with a reason, resume, inject, hidden notes, draft-assist, assignment, export
+//! and clear ([`interventions`]); memory.
 
 pub mod api;
+pub mod interventions;
+pub mod interventions_api;
+pub mod wall;
 
-use crate::components::{format_time, percent_encode, ErrorBox, Loading};
+pub use wall::UserList;
+pub mod inspector;
+
+use crate::components::{format_time, ErrorBox, Loading};
 use crate::error::{AppError, AppResult};
 use crate::live::{refresh_on, use_live_events};
-use crate::types::{Conversation, EndUserSummary, LiveEvent, Message, Sender};
-use api::{get_conversation, list_users, DeleteMemory, HaltUser, InjectMessage, ResumeUser, SetMemory};
+use crate::memory::sentiment_chart::SentimentPanel;
+use crate::types::{Conversation, LiveEvent, Message, Sender};
+use interventions::{AssignmentBox, DraftAssist, ExportAndClear, NoteForm};
+use api::{get_conversation, DeleteMemory, HaltUser, InjectMessage, ResumeUser, SetMemory};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-
-#[component]
-pub fn UserList() -> impl IntoView {
-    let tick = RwSignal::new(0u64);
-    // Not for the pieces of a reply being generated: the stored reply follows.
-    use_live_events("/admin/events".into(), move |ev| {
-        if !is_piece(&ev) {
-            tick.update(|t| *t += 1)
-        }
-    });
-    // Loaded once; live events fold reloads into the table (see `UserTable`).
-    let users = Resource::new(|| (), |_| list_users());
-    view! {
-        <div class="page-head"><h1>"Monitor"</h1><span class="live" title="Updates live">"● live"</span></div>
-        <Suspense fallback=Loading>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Ok(list) => view! { <UserTable list tick/> }.into_any(),
-                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-/// How the user list names who wrote a user's newest message.
-fn sender_label(sender: Sender) -> &'static str {
-    match sender {
-        Sender::User => "User",
-        Sender::Assistant => "Persona",
-        Sender::Operator => "Operator",
-        Sender::Notice => "Pause notice",
-    }
-}
-
-/// The end users, most recently active first, each with a preview of their newest
-/// message. Rows change in place as events come in.
-#[component]
-fn UserTable(list: Vec<EndUserSummary>, tick: RwSignal<u64>) -> impl IntoView {
-    let current = RwSignal::new(list);
-    refresh_on(current, move || tick.track(), list_users, |c, loaded| *c = loaded);
-    let empty = Memo::new(move |_| current.with(Vec::is_empty));
-    view! {
-        {move || if empty.get() {
-            view! { <p class="empty">"No conversations yet. They appear here as soon as someone chats."</p> }.into_any()
-        } else {
-            view! {
-                <table class="list users">
-                    <thead><tr>
-                        <th>"User and last message"</th>
-                        <th class="count">"Messages"</th>
-                        <th>"Last active"</th>
-                        <th>"Status"</th>
-                    </tr></thead>
-                    <tbody>
-                        <For
-                            each=move || current.get()
-                            key=|u| (u.user_id.clone(), u.message_count, u.last_message_at, u.halted)
-                            let:u
-                        >
-                            <tr>
-                                <td class="user">
-                                    <A href=format!("/dashboard/monitor/{}", percent_encode(&u.user_id))>{u.user_id.clone()}</A>
-                                    {u.last_message.clone().map(|text| view! {
-                                        <span class="preview" data-testid="last-message">
-                                            {u.last_sender.map(|s| view! { <span class="muted">{format!("{}: ", sender_label(s))}</span> })}
-                                            {text}
-                                        </span>
-                                    })}
-                                </td>
-                                <td class="count">{u.message_count}</td>
-                                <td class="when">{u.last_message_at.map(format_time).unwrap_or_else(|| "—".into())}</td>
-                                <td>{if u.halted {
-                                    view! { <span class="badge halted">"halted"</span> }.into_any()
-                                } else {
-                                    view! { <span class="badge active">"active"</span> }.into_any()
-                                }}</td>
-                            </tr>
-                        </For>
-                    </tbody>
-                </table>
-            }.into_any()
-        }}
-    }
-}
 
 /// A piece of a reply being generated, or its wait for the model (no reload for those).
 fn is_piece(ev: &LiveEvent) -> bool {
@@ -179,8 +104,9 @@ fn author(m: &Message) -> String {
 
 /// One stored message: its sanitized HTML for persona and operator messages, and whether
 /// a reply was cut, stopped, or regenerated ("3 versions", the chosen one shown).
+/// Assistant replies get the turn tools (inspect, fork to persona `persona_id`'s playground).
 #[component]
-fn MonitorMessage(m: Message) -> impl IntoView {
+fn MonitorMessage(m: Message, persona_id: Option<i64>) -> impl IntoView {
     let rich = matches!(m.sender, Sender::Assistant | Sender::Operator) && !m.html.is_empty();
     let body = if rich {
         view! { <div class="text rich" inner_html=m.html.clone()></div> }.into_any()
@@ -193,12 +119,19 @@ fn MonitorMessage(m: Message) -> impl IntoView {
             {body}
             {m.truncated.then(|| view! { <span class="cut">"… (reply cut at the length limit)"</span> })}
             {m.incomplete.then(|| view! { <span class="stopped" data-testid="stopped">"stopped"</span> })}
+            {m.author.clone().map(|a| view! {
+                <span class="badge author" data-testid="author">
+                    {format!("sent by {a}{}", if m.edited { ", edited" } else { "" })}
+                </span>
+            })}
             {(m.alternates > 1).then(|| view! {
                 <span class="badge versions" data-testid="versions">
                     {format!("{} versions, showing {}", m.alternates, m.alternate)}
                 </span>
             })}
+            <crate::guardrails::HitBadges message_id=m.id/>
             <time>{format_time(m.created_at)}</time>
+            {inspector::has_tools(m.sender).then(|| view! { <inspector::TurnTools message_id=m.id persona_id/> })}
         </li>
     }
 }
@@ -220,6 +153,8 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
     let set_mem = ServerAction::<SetMemory>::new();
     let del_mem = ServerAction::<DeleteMemory>::new();
     let uid = c.user_id.clone();
+    // Bumped by the intervention controls when one succeeds.
+    let changed = RwSignal::new(0u64);
     // The chat session shown: the most recently active one when the page opened (it does
     // not jump when another session gets a message); None until the user has one.
     let chosen = RwSignal::new(c.sessions.first().map(|s| s.id));
@@ -234,6 +169,7 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
             inject.version().track();
             set_mem.version().track();
             del_mem.version().track();
+            changed.track();
         },
         move || get_conversation(load_uid.clone()),
         |c, loaded| {
@@ -246,6 +182,10 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
     let state = Memo::new(move |_| current.with(|c| c.state.clone()));
     let halted = Memo::new(move |_| state.with(|s| s.halted));
     let memory = Memo::new(move |_| current.with(|c| c.memory.clone()));
+    provide_context(crate::guardrails::ConversationHits(Memo::new(move |_| current.with(|c| c.hits.clone()))));
+    let notes = Memo::new(move |_| current.with(|c| c.notes.clone()));
+    let assignment = Memo::new(move |_| current.with(|c| c.assignment.clone()));
+    let message_count = Memo::new(move |_| current.with(|c| c.messages.len()));
     let sessions = Memo::new(move |_| current.with(|c| c.sessions.clone()));
     let session = Memo::new(move |_| chosen.get().or_else(|| sessions.with(|s| s.first().map(|s| s.id))));
     let session_name = Memo::new(move |_| {
@@ -274,6 +214,8 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
     let memory_error = move || failure(set_mem.value()).or_else(|| failure(del_mem.value()));
 
     let (uid_inject, uid_memory, uid_form) = (uid.clone(), uid.clone(), uid.clone());
+    let (uid_note, uid_draft, uid_assign, uid_export) = (uid.clone(), uid.clone(), uid.clone(), uid.clone());
+    let uid_sentiment = uid.clone();
     view! {
         <div class="page-head monitor-head">
             <h1>{format!("Conversation with {uid}")}</h1>
@@ -311,7 +253,12 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
                     {move || no_messages.get().then(|| view! { <p class="empty">"No messages yet."</p> })}
                     <ol class="messages">
                         <For each=thread key=|m| (m.id, m.alternate, m.alternates, m.incomplete, m.content.len()) let:m>
-                            <MonitorMessage m/>
+                            {
+                                let persona_id = sessions.with_untracked(|s| {
+                                    s.iter().find(|s| s.id == m.session_id).map(|s| s.persona_id)
+                                });
+                                view! { <MonitorMessage m persona_id/> }
+                            }
                         </For>
                     </ol>
                         <For each=live_here key=|r| r.reply_to let:r>
@@ -329,6 +276,7 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
                             }
                         </For>
                 </div>
+                <SentimentPanel user_id=uid_sentiment session tick/>
             </section>
             <aside class="controls">
                 {move || if halted.get() {
@@ -368,6 +316,9 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
                     {move || inject_error().map(|e| view! { <ErrorBox error=e/> })}
                     <button type="submit">"Send as operator"</button>
                 </ActionForm>
+                <DraftAssist user_id=uid_draft session changed/>
+                <NoteForm user_id=uid_note session notes changed/>
+                <AssignmentBox user_id=uid_assign assignment changed/>
                 <section aria-labelledby="memory-title">
                     <h2 id="memory-title">"Memory"</h2>
                     {move || {
@@ -385,7 +336,8 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
                                             view! {
                                                 <tr>
                                                     <th scope="row">{m.key.clone()}</th>
-                                                    <td><code>{m.value.to_string()}</code></td>
+                                                    <td><code>{m.value.to_string()}</code>" "
+                                                        <span class="muted provenance" data-testid="memory-provenance">{crate::memory::provenance(&m)}</span></td>
                                                     <td class="row-actions">
                                                         <button type="button" class="link" on:click=move |_| {
                                                             del_mem.dispatch(DeleteMemory { user_id: uid.clone(), key: key.clone() });
@@ -407,6 +359,7 @@ fn ConversationPanel(c: Conversation, tick: RwSignal<u64>, live: RwSignal<Vec<Li
                         <button type="submit" class="secondary">"Remember"</button>
                     </ActionForm>
                 </section>
+                <ExportAndClear user_id=uid_export messages=message_count changed/>
             </aside>
         </div>
     }

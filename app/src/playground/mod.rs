@@ -2,27 +2,30 @@
 //! or two side by side, written to no conversation.
 
 pub mod api;
+mod fork;
 
 use crate::components::{use_interactive, ErrorBox, Loading};
 use crate::error::AppError;
 use crate::monitor::api::list_users;
 use crate::personas::api::get_persona;
-use crate::types::{EndUserSummary, PersonaDetail, PlaygroundResult, PRODUCTION};
-use api::PlaygroundRun;
+use crate::types::{EndUserSummary, ForkContext, PersonaDetail, PlaygroundResult, PRODUCTION};
+use api::{load_fork, PlaygroundRun};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-/// `/dashboard/personas/:id/playground?version=N&compare=M`: both query parameters are
-/// optional (default: the production version, no comparison).
+/// `/dashboard/personas/:id/playground?version=N&compare=M&fork=ID`: all query parameters
+/// are optional (default: the production version, no comparison). `fork` (a message of a
+/// real conversation with this persona) runs with that turn's context and message, and
+/// compares the version that answered it with the newest other version by default.
 #[component]
 pub fn PlaygroundPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok());
     let pick = move |k: &str| query.read_untracked().get(k).and_then(|s| s.parse::<i64>().ok());
-    let (version, compare) = (pick("version"), pick("compare"));
+    let (version, compare, fork_id) = (pick("version"), pick("compare"), pick("fork"));
     // One server call per resource: during SSR the router may build this page twice and
     // drop one copy; a fetcher that made a second call after an `.await` would then fail
     // (its context is gone) and the browser could hydrate with that error.
@@ -33,12 +36,23 @@ pub fn PlaygroundPage() -> impl IntoView {
         }
     });
     let users = Resource::new(|| (), |_| list_users());
+    let fork = Resource::new(
+        move || fork_id,
+        |f| async move {
+            match f {
+                Some(id) => load_fork(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match (persona.await, users.await) {
-                    (Ok(persona), Ok(users)) => view! { <Playground persona users version compare/> }.into_any(),
-                    (Err(e), _) | (_, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
+                match (persona.await, users.await, fork.await) {
+                    (Ok(persona), Ok(users), Ok(fork)) => {
+                        view! { <Playground persona users version compare fork/> }.into_any()
+                    }
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -61,13 +75,23 @@ fn Playground(
     users: Vec<EndUserSummary>,
     version: Option<i64>,
     compare: Option<i64>,
+    fork: Option<ForkContext>,
 ) -> impl IntoView {
     let id = persona.id;
     let exists = |n: &i64| persona.versions.iter().any(|v| v.version == *n);
     let production = persona.labels.iter().find(|l| l.name == PRODUCTION).map(|l| l.version);
-    let first =
-        version.filter(exists).or(production).or_else(|| persona.versions.first().map(|v| v.version)).unwrap_or(1);
-    let compare = compare.filter(exists);
+    // A fork compares the version that answered the turn with the newest other one.
+    let forked_version = fork.as_ref().and_then(|f| f.turn.template_version).filter(exists);
+    let first = version
+        .filter(exists)
+        .or(forked_version)
+        .or(production)
+        .or_else(|| persona.versions.first().map(|v| v.version))
+        .unwrap_or(1);
+    let newest_other = persona.versions.iter().map(|v| v.version).find(|v| *v != first);
+    let compare = compare.filter(exists).or(if fork.is_some() { newest_other } else { None });
+    let fork_id = fork.as_ref().map(|f| f.turn.message_id);
+    let forked_message = fork.as_ref().map(|f| f.turn.user_message.clone()).unwrap_or_default();
     let versions: Vec<(i64, String)> =
         persona.versions.iter().map(|v| (v.version, version_label(&persona, v.version))).collect();
     let versions_b = versions.clone();
@@ -96,7 +120,8 @@ fn Playground(
             version_a,
             version_b: b.value().parse().ok(),
             message: text,
-            user_id: Some(u.value()).filter(|u| !u.is_empty()),
+            user_id: Some(u.value()).filter(|u| !u.is_empty() && fork_id.is_none()),
+            fork: fork_id,
         });
     };
     let submit_on_key = submit;
@@ -111,6 +136,7 @@ fn Playground(
             "Runs a test message through the real pipeline. Nothing is written to any conversation: "
             "a chosen user's memory and history are only read. Each run is kept in the request log."
         </p>
+        {fork.map(|f| view! { <fork::ForkBox f/> })}
         <form class="playground-form stack" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <div class="pg-picks">
                 // `for` labels: a wrapping label would add the chosen option's text to the
@@ -132,7 +158,7 @@ fn Playground(
                         }).collect_view()}
                     </select>
                 </div>
-                <div>
+                <div hidden=fork_id.is_some()>
                     <label for="pg-user">"End user"</label>
                     <select id="pg-user" node_ref=user>
                         <option value="" selected=true>"no user: empty memory and history"</option>
@@ -151,13 +177,14 @@ fn Playground(
                     maxlength="4000"
                     placeholder="What the user says… (Ctrl+Enter to run)"
                     node_ref=message
+                    prop:value=forked_message.clone()
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                             ev.prevent_default();
                             submit_on_key();
                         }
                     }
-                ></textarea>
+                >{forked_message.clone()}</textarea>
             </label>
             {move || error().map(|e| view! { <ErrorBox error=e/> })}
             <div class="actions">

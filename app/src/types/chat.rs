@@ -71,6 +71,13 @@ pub struct Message {
     /// open in a new tab, no scripts, no event handlers), escaped text for the others.
     #[serde(default)]
     pub html: String,
+    /// The operator who wrote the message or edited the draft it came from (a takeover,
+    /// a sent draft); operators' views only — None in everything the end user gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// True when an operator edited the persona's suggested draft before sending it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edited: bool,
 }
 
 fn one() -> i64 {

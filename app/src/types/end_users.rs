@@ -83,4 +83,8 @@ impl EndUserInfo {
 pub struct WorkspaceSettings {
     /// Whether a browser known only by its chat cookie may chat (default true).
     pub anonymous_chat: bool,
+    /// Where alerts are POSTed as JSON (http or https); None = no webhook (left out of
+    /// the JSON, so the settings of a workspace without one keep their earlier shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
 }

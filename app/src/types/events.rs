@@ -19,12 +19,20 @@ pub enum LiveEvent {
     Waiting { user_id: String, session_id: i64, reply_to: i64, ahead: u32 },
     /// A user's conversation was halted or resumed.
     State { user_id: String, state: UserState },
+    /// A guardrail halted or flagged a conversation: every open dashboard tab shows it.
+    Alert { alert: Alert },
     /// A persona was activated, deactivated or deleted: open chats on it reload. Sent to
     /// every end user of the workspace.
     Persona { persona_id: i64, available: bool },
 }
 
 impl LiveEvent {
+    /// Whether only operators get this event (never an end user's `/chat/events`, even
+    /// when it is about them): alerts.
+    pub fn operators_only(&self) -> bool {
+        matches!(self, LiveEvent::Alert { .. })
+    }
+
     /// The end user the event is about; None for events about the whole workspace.
     pub fn user_id(&self) -> Option<&str> {
         match self {
@@ -32,7 +40,27 @@ impl LiveEvent {
             | LiveEvent::Delta { user_id, .. }
             | LiveEvent::Waiting { user_id, .. }
             | LiveEvent::State { user_id, .. } => Some(user_id),
+            LiveEvent::Alert { alert } => Some(&alert.user_id),
             LiveEvent::Persona { .. } => None,
         }
     }
+}
+
+/// A guardrail hit operators must see: which rule did what to which message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub user_id: String,
+    pub session_id: i64,
+    /// The message the rule matched (the user's, or the reply it replaced).
+    pub message_id: i64,
+    /// `halt` or `flag`.
+    pub action: String,
+    /// The guardrail set's name.
+    pub guardrail: String,
+    /// The rule's name or kind.
+    pub rule: String,
+    /// A short excerpt of the matched text (at most 120 characters).
+    pub excerpt: String,
+    /// When (ms since the Unix epoch).
+    pub at: i64,
 }

@@ -2,29 +2,41 @@
 //! send and receive, one file per feature. Everything is re-exported here, so a type is
 //! always `crate::types::Name`. Times are milliseconds since the Unix epoch (UTC).
 
+mod audit;
 mod auth;
 mod authoring;
 mod chat;
 mod chats;
 mod end_users;
 mod events;
+mod inspector;
+mod guardrails;
+mod jobs;
 mod library;
 mod llm;
+mod memory;
 mod monitor;
 mod personas;
+mod sentiment;
 mod settings;
 mod variables;
 
 use crate::error::AppError;
+pub use audit::*;
 pub use auth::*;
 pub use authoring::*;
 pub use chat::*;
 pub use chats::*;
 pub use end_users::*;
 pub use events::*;
+pub use inspector::*;
+pub use guardrails::*;
+pub use jobs::*;
 pub use library::*;
 pub use llm::*;
+pub use memory::*;
 pub use monitor::*;
 pub use personas::*;
+pub use sentiment::*;
 pub use settings::*;
 pub use variables::*;

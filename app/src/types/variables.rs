@@ -3,6 +3,28 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// Variables the chat pipeline provides to every persona template, with what each holds,
+/// in the order the editor lists them. `summary` and `sentiment` change from turn to turn:
+/// a template should use them late in the prompt (after the fixed persona text) so the
+/// embedded model can keep reusing its cached prompt.
+pub const PIPELINE_VARIABLES: [(&str, &str); 7] = [
+    ("user_id", "the end user's id"),
+    ("current_message", "what the user just sent"),
+    ("history", "recent messages within the history budget, oldest first: each has role, sender, content, at"),
+    ("memory", "what the persona remembers about the user (key → value)"),
+    ("summary", "a running summary of the chat's older turns (those no longer in history); empty until there is one"),
+    (
+        "sentiment",
+        "the user's recent average sentiment: valence, arousal, dominance, trust, engagement, confidence; none until scored",
+    ),
+    ("now", "the current time, UTC (2026-12-02 09:30 UTC); now[:10] is the date"),
+];
+
+/// Whether the pipeline provides a variable called `name` ([`PIPELINE_VARIABLES`]).
+pub fn is_pipeline_variable(name: &str) -> bool {
+    PIPELINE_VARIABLES.iter().any(|(n, _)| *n == name)
+}
+
 /// The type of an operator-declared variable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -177,6 +199,14 @@ pub fn value_problem(t: VariableType, text: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_pipeline_provides_summary_and_sentiment() {
+        assert!(is_pipeline_variable("summary"));
+        assert!(is_pipeline_variable("sentiment"));
+        assert!(is_pipeline_variable("history"));
+        assert!(!is_pipeline_variable("tone"));
+    }
 
     #[test]
     fn typed_defaults_become_values_of_their_type() {

@@ -51,7 +51,8 @@ struct ChatBody {
     /// Workspace slug; an operator's must be their own (another one is 404).
     #[serde(default)]
     workspace: Option<String>,
-    /// The original's guardrail configuration: refused until guardrails exist.
+    /// The original's guardrail configuration: a guardrail set's name (the workspace's or
+    /// a preset), stored on the chat session for its later turns.
     #[serde(default)]
     guardrail_config: Option<Value>,
     /// Answer `text/event-stream` (also when the request accepts only that).
@@ -82,9 +83,10 @@ fn wants_stream(body_stream: bool, headers: &HeaderMap) -> bool {
 /// `{"error": {"code", "message"}}` when the LLM failed (what was generated is stored,
 /// marked incomplete).
 ///
-/// Errors before anything is stored: 404 (persona, session or workspace not the
-/// caller's), 409 (persona inactive; `session_id` is a chat with another persona than
-/// `template_name`), 422 (input; `guardrail_config` until guardrails exist).
+/// Errors before anything is stored (and before any LLM call): 404 (persona, session or
+/// workspace not the caller's), 409 (persona inactive; `session_id` is a chat with another
+/// persona than `template_name`), 422 (input; `guardrail_config` not the name of an active
+/// guardrail of the workspace or a preset — another workspace's is unknown too).
 async fn chat_turn(
     State(state): State<AppState>,
     caller: ChatCaller,
@@ -92,9 +94,11 @@ async fn chat_turn(
     ApiJson(b): ApiJson<ChatBody>,
 ) -> Result<Response, ApiError> {
     let (ws, user_id) = caller.acts_for(&state, b.workspace.as_deref(), b.user_id.as_deref()).await?;
-    if b.guardrail_config.as_ref().is_some_and(|g| !g.is_null()) {
-        return Err(AppError::invalid("guardrail_config", "guardrails are not available on this server yet").into());
-    }
+    let guardrail = match b.guardrail_config {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) if !name.trim().is_empty() => Some(name),
+        Some(_) => return Err(AppError::invalid("guardrail_config", "name a guardrail configuration").into()),
+    };
     let persona = match (b.persona_id, b.template_name) {
         (Some(id), _) => chat::PersonaChoice::Id(id),
         (None, Some(name)) => chat::PersonaChoice::Name(personas::parse_name(&name).map_err(|e| match e {
@@ -104,7 +108,8 @@ async fn chat_turn(
         (None, None) => chat::PersonaChoice::First,
     };
     let started = Instant::now();
-    let req = turn::TurnRequest { workspace_id: ws, user_id, persona, session_id: b.session_id, text: b.message };
+    let req =
+        turn::TurnRequest { workspace_id: ws, user_id, persona, session_id: b.session_id, text: b.message, guardrail };
     let turn = turn::submit_streaming(&state, req).await?;
     answer(state, ws, turn, started, wants_stream(b.stream, &headers)).await
 }

@@ -29,7 +29,8 @@ fn stream(
         let ev = item.ok()?;
         // An end user gets their own events and the workspace-wide ones (persona availability).
         let other_user = user.as_deref().is_some_and(|u| ev.event.user_id().is_some_and(|e| e != u));
-        if ev.workspace_id != workspace_id || other_user {
+        let hidden = user.is_some() && ev.event.operators_only();
+        if ev.workspace_id != workspace_id || other_user || hidden {
             return None;
         }
         Event::default().json_data(&ev.event).ok().map(Ok)

@@ -33,6 +33,9 @@ struct Inner {
     max_in_flight: usize,
     /// Streamed answers wait this long between pieces (default: none).
     piece_delay: std::time::Duration,
+    /// Answers by content: a request whose messages contain the text gets the answer
+    /// (every time, before the script; see [`FakeLlm::answer_when`]).
+    rules: Vec<(String, Scripted)>,
 }
 
 #[derive(Clone)]
@@ -57,6 +60,15 @@ impl FakeLlm {
     /// Queues answers for the next requests, in order.
     pub fn script(&self, answers: impl IntoIterator<Item = Scripted>) {
         self.inner.lock().unwrap().script.extend(answers);
+    }
+
+    /// Answers every later request whose messages contain `needle` with `answer` (before
+    /// and without touching the script), until called again with the same needle. For
+    /// background jobs, which may call at any time.
+    pub fn answer_when(&self, needle: &str, answer: Scripted) {
+        let mut g = self.inner.lock().unwrap();
+        g.rules.retain(|(n, _)| n != needle);
+        g.rules.push((needle.to_string(), answer));
     }
 
     /// Request bodies received so far.
@@ -95,7 +107,9 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
         g.requests.push(body.clone());
         g.in_flight += 1;
         g.max_in_flight = g.max_in_flight.max(g.in_flight);
-        (g.script.pop_front(), g.delay, g.piece_delay)
+        let text = body["messages"].to_string();
+        let rule = g.rules.iter().find(|(needle, _)| text.contains(needle.as_str())).map(|(_, a)| a.clone());
+        (rule.or_else(|| g.script.pop_front()), g.delay, g.piece_delay)
     };
     let stream = body["stream"].as_bool() == Some(true);
     let answer = match answer {

@@ -55,8 +55,10 @@ pub fn test_config(database_url: &str, llm: LlmConfig) -> Config {
         site_root: "target/site".into(),
         llm,
         history_window: 20,
+        history_tokens: 1024,
         secure_cookies: false,
         chat_workspace: None,
+        webhook_allow_private: true,
     }
 }
 

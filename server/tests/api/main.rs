@@ -6,17 +6,29 @@
 
 mod fake_llm;
 mod helpers;
+mod webhook_receiver;
 
+mod audit;
 mod auth;
 mod chat;
 mod chat_sessions;
+mod conversations;
 mod corrupt;
 mod embedded_model;
 mod end_users;
+mod inspector;
+mod interventions;
+mod guardrails;
+mod jobs;
+mod memory;
 mod monitor;
 mod persona_depth;
 mod personas;
+mod processes;
 mod request_id;
 mod schema;
+mod sentiment;
 mod streaming;
+mod summary;
 mod turns;
+mod wall;

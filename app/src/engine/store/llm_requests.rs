@@ -3,7 +3,7 @@
 
 use super::{json, to_json, Corrupt};
 use crate::engine::db::Db;
-use crate::engine::ids::{EndUserId, PersonaId, SessionId, WorkspaceId};
+use crate::engine::ids::{EndUserId, MessageId, PersonaId, SessionId, WorkspaceId};
 use crate::engine::llm::LlmProvider;
 use crate::engine::now_ms;
 use crate::error::AppResult;
@@ -16,7 +16,8 @@ pub struct RequestLog<'a> {
     pub session_id: Option<SessionId>,
     pub template_id: Option<PersonaId>,
     pub template_version: Option<i64>,
-    /// `chat`, `playground` or `draft`.
+    /// `chat`, `playground`, `draft`, `summary` (the running summary job), or another
+    /// background job's name.
     pub source: &'a str,
     pub provider: String,
     pub model: String,
@@ -32,6 +33,11 @@ pub struct RequestLog<'a> {
     /// `ok`, `error`, `stopped` or `render_error`.
     pub status: &'a str,
     pub error: Option<String>,
+    /// A chat turn's context (`engine::turn` writes its `TurnContext` with the template
+    /// version): what the inspector shows and a fork to the playground reuses.
+    pub context: Option<serde_json::Value>,
+    /// A chat turn's user message (the one the reply answers).
+    pub message_id: Option<MessageId>,
 }
 
 impl<'a> RequestLog<'a> {
@@ -55,6 +61,8 @@ impl<'a> RequestLog<'a> {
             cached_tokens: None,
             status: "ok",
             error: None,
+            context: None,
+            message_id: None,
         }
     }
 }
@@ -64,7 +72,8 @@ pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO llm_requests (workspace_id, end_user_id, session_id, template_id, template_version, provider, model, messages, \
          response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at, source, \
-         ttft_ms, cached_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         ttft_ms, cached_tokens, context, message_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(log.workspace_id)
     .bind(log.end_user_id)
@@ -84,6 +93,8 @@ pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
     .bind(log.source)
     .bind(log.ttft_ms)
     .bind(log.cached_tokens.map(i64::from))
+    .bind(log.context.as_ref().map(to_json).transpose()?)
+    .bind(log.message_id)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -174,4 +185,55 @@ pub async fn newest(db: &Db, ws: WorkspaceId, limit: i64) -> AppResult<Vec<LlmRe
     .fetch_all(&db.pool)
     .await?;
     Ok(super::convert(rows)?)
+}
+
+/// One chat turn's request-log row as the inspector reads it: the figures of
+/// [`LlmRequestRow`] plus the turn's context, still as stored JSON (None when the row
+/// predates it).
+#[derive(Clone, Debug)]
+pub struct TurnRequest {
+    pub row: LlmRequestRow,
+    pub context: Option<serde_json::Value>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TurnRow {
+    #[sqlx(flatten)]
+    row: Row,
+    context: Option<String>,
+}
+
+/// The `chat` rows of the workspace written for the turn of user message `message`,
+/// newest first (a regenerated reply has several).
+pub async fn of_turn(db: &Db, ws: WorkspaceId, message: MessageId) -> AppResult<Vec<TurnRequest>> {
+    let rows: Vec<TurnRow> = sqlx::query_as(
+        "SELECT r.id, u.external_id, r.template_id, r.template_version, r.provider, r.model, r.messages, r.response, \
+         r.prompt_tokens, r.completion_tokens, r.latency_ms, r.ttft_ms, r.cached_tokens, r.status, r.error, r.created_at, r.source, \
+         r.context FROM llm_requests r LEFT JOIN end_users u ON u.id = r.end_user_id \
+         WHERE r.workspace_id = $1 AND r.message_id = $2 AND r.source = 'chat' ORDER BY r.id DESC",
+    )
+    .bind(ws)
+    .bind(message)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let context = r.context.as_deref().map(|c| json("llm_requests.context", c)).transpose()?;
+        out.push(TurnRequest { row: LlmRequestRow::try_from(r.row)?, context });
+    }
+    Ok(out)
+}
+
+/// The user message of the turn message `id` belongs to: itself for a user message, the
+/// message it answers for a reply or pause notice; None when `id` is not a message of the
+/// workspace (or answers nothing).
+pub async fn turn_of(db: &Db, ws: WorkspaceId, id: MessageId) -> AppResult<Option<MessageId>> {
+    let row: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT CASE WHEN sender = 'user' THEN id ELSE reply_to END FROM messages WHERE id = $1 AND workspace_id = $2",
+    )
+    .bind(id)
+    .bind(ws)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.flatten().map(MessageId))
 }

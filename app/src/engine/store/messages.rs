@@ -73,12 +73,46 @@ pub async fn insert(
         alternates: 1,
         alternate: 1,
         html: crate::engine::markdown::to_html(sender, content),
+        author: None,
+        edited: false,
     })
+}
+
+/// Stores a message an operator wrote (`author`: their email; `edited`: a draft they
+/// changed) at `now` (ms). The returned message carries the author (operators' views);
+/// what the end user gets must go through [`for_user`].
+pub async fn insert_authored(
+    db: &Db,
+    at: &SessionRef,
+    sender: Sender,
+    content: &str,
+    author: &str,
+    edited: bool,
+    now: i64,
+) -> AppResult<Message> {
+    let mut message = insert(db, at, sender, content, MessageMeta::default(), now).await?;
+    sqlx::query("UPDATE messages SET author = $1, edited = $2 WHERE id = $3 AND workspace_id = $4")
+        .bind(author)
+        .bind(edited as i64)
+        .bind(message.id)
+        .bind(at.workspace_id)
+        .execute(&db.pool)
+        .await?;
+    message.author = Some(author.to_string());
+    message.edited = edited;
+    Ok(message)
+}
+
+/// The message as the end user may see it: without the operator who wrote it.
+pub fn for_user(mut m: Message) -> Message {
+    m.author = None;
+    m.edited = false;
+    m
 }
 
 /// The one message `SELECT`: messages joined to their session's persona.
 const SELECT: &str = "SELECT m.id, m.session_id, t.name AS persona_name, m.sender, m.content, m.created_at, \
-     m.template_version, m.truncated, m.incomplete, m.alternates, m.alternate FROM messages m JOIN chat_sessions s ON s.id = m.session_id \
+     m.template_version, m.truncated, m.incomplete, m.alternates, m.alternate, m.author, m.edited FROM messages m JOIN chat_sessions s ON s.id = m.session_id \
      JOIN templates t ON t.id = s.template_id";
 
 #[derive(sqlx::FromRow)]
@@ -94,6 +128,8 @@ struct MessageRow {
     incomplete: i64,
     alternates: i64,
     alternate: i64,
+    author: Option<String>,
+    edited: i64,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -113,21 +149,23 @@ impl TryFrom<MessageRow> for Message {
             incomplete: r.incomplete != 0,
             alternates: r.alternates,
             alternate: r.alternate,
+            author: r.author,
+            edited: r.edited != 0,
         })
     }
 }
 
-/// One message of the workspace, if it exists.
+/// One message of the workspace, if it exists (as the end user sees it: [`for_user`]).
 pub async fn get(db: &Db, ws: WorkspaceId, id: MessageId) -> AppResult<Option<Message>> {
     let row: Option<MessageRow> = sqlx::query_as(&format!("{SELECT} WHERE m.id = $1 AND m.workspace_id = $2"))
         .bind(id)
         .bind(ws)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.map(Message::try_from).transpose()?)
+    Ok(row.map(Message::try_from).transpose()?.map(for_user))
 }
 
-/// The messages of one session, oldest first.
+/// The messages of one session, oldest first, as the end user sees them ([`for_user`]).
 pub async fn of_session(db: &Db, ws: WorkspaceId, session: SessionId) -> AppResult<Vec<Message>> {
     let rows: Vec<MessageRow> =
         sqlx::query_as(&format!("{SELECT} WHERE m.session_id = $1 AND m.workspace_id = $2 ORDER BY m.id"))
@@ -135,10 +173,11 @@ pub async fn of_session(db: &Db, ws: WorkspaceId, session: SessionId) -> AppResu
             .bind(ws)
             .fetch_all(&db.pool)
             .await?;
-    Ok(super::convert(rows)?)
+    Ok(super::convert::<_, Message>(rows)?.into_iter().map(for_user).collect())
 }
 
-/// The newest `limit` messages of a user across all their sessions, oldest first.
+/// The newest `limit` messages of a user across all their sessions, oldest first, with
+/// their operator authors (operators' views only).
 pub async fn newest_of_user(db: &Db, ws: WorkspaceId, end_user: EndUserId, limit: i64) -> AppResult<Vec<Message>> {
     let rows: Vec<MessageRow> = sqlx::query_as(&format!(
         "{SELECT} WHERE m.workspace_id = $1 AND m.end_user_id = $2 ORDER BY m.id DESC LIMIT $3"
@@ -381,7 +420,8 @@ async fn choose_in(
     Ok(true)
 }
 
-/// A page of a user's messages — of all their sessions, or of `session` —, oldest first.
+/// A page of a user's messages — of all their sessions, or of `session` —, oldest first,
+/// as the end user sees them ([`for_user`]).
 pub async fn of_user_page(
     db: &Db,
     ws: WorkspaceId,
@@ -401,7 +441,7 @@ pub async fn of_user_page(
     .bind(offset)
     .fetch_all(&db.pool)
     .await?;
-    Ok(super::convert(rows)?)
+    Ok(super::convert::<_, Message>(rows)?.into_iter().map(for_user).collect())
 }
 
 /// How many messages a user has — in all their sessions, or in `session`.

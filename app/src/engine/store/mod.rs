@@ -9,15 +9,23 @@
 //! events or checks permissions: that is the services' job.
 
 pub mod accounts;
+pub mod assignments;
 pub mod audit;
 pub mod end_users;
+pub mod guardrails;
+pub mod jobs;
+pub mod live_events;
 pub mod llm_requests;
 pub mod memory;
 pub mod messages;
+pub mod notes;
 pub mod personas;
+pub mod sentiment;
 pub mod sessions;
+pub mod summaries;
 pub mod user_state;
 pub mod versions;
+pub mod wall;
 pub mod workspace_settings;
 
 use crate::error::AppError;

@@ -28,3 +28,14 @@ pub async fn set_anonymous_chat(db: &Db, ws: WorkspaceId, on: bool) -> AppResult
         .await?;
     Ok(())
 }
+
+/// The workspace's slug and webhook URL (None: no webhook); None for an unknown workspace.
+pub async fn webhook(db: &Db, ws: WorkspaceId) -> AppResult<Option<(String, Option<String>)>> {
+    Ok(sqlx::query_as("SELECT slug, webhook_url FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db.pool).await?)
+}
+
+/// Sets (or, with None, removes) the workspace's webhook URL, as already checked.
+pub async fn set_webhook_url(db: &Db, ws: WorkspaceId, url: Option<&str>) -> AppResult<()> {
+    sqlx::query("UPDATE workspaces SET webhook_url = $1 WHERE id = $2").bind(url).bind(ws).execute(&db.pool).await?;
+    Ok(())
+}

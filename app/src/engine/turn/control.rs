@@ -80,11 +80,13 @@ async fn run_regenerate(
     reply_id: MessageId,
 ) -> AppResult<TurnOutcome> {
     let ws = at.workspace_id;
-    let Some(Prepared { version, messages: sent }) = stages::prepare(state, at, &user_message).await? else {
+    let Some(Prepared { version, messages: sent, context }) = stages::prepare(state, at, &user_message).await? else {
         return Ok(stages::failed(user_message));
     };
     let mut log = stages::request_log(state, at, &version);
     log.messages = &sent;
+    log.context = Some(context);
+    log.message_id = Some(MessageId(user_message.id));
     let id = MessageId(user_message.id);
     let generated = stages::call_llm(state, at, id, &version, &sent, &mut log).await;
     let partial = generated.text.trim().to_string();

@@ -17,19 +17,22 @@
 //!    earlier reply stays as an alternate) and choosing an alternate.
 //!
 //! Resuming a halted user answers the last unanswered message of each of their chats
-//! ([`answer_after_resume`]); pending turns left by a crash are run at start-up
-//! ([`resume_pending`]).
+//! ([`answer_after_resume`]); pending turns left by a crash are queued at start-up
+//! ([`resume_pending`]) and run by the job runner ([`run_job`]).
 
 mod control;
+mod draft;
 mod stages;
 
 pub use control::{choose_alternate, regenerate, regenerate_streaming, stop};
+pub use draft::draft_reply;
 
 use super::chat::{self, MessageMeta, PersonaChoice, SessionRef};
 use super::db::{Db, Dialect};
 use super::ids::{EndUserId, MessageId, PersonaId, SessionId, WorkspaceId};
 use super::llm::StreamEvent;
 use super::locks::KeyedLocks;
+use super::queue::{self, JobError, JobKind};
 use super::store::{messages, sessions};
 use super::AppState;
 use crate::error::{AppError, AppResult};
@@ -156,6 +159,9 @@ pub struct TurnRequest {
     /// the first message).
     pub session_id: Option<SessionId>,
     pub text: String,
+    /// A guardrail set by name (the original's `guardrail_config`): the workspace's own or
+    /// a preset. Stored on the chat session, so later turns and recovery use it too.
+    pub guardrail: Option<String>,
 }
 
 /// Stores the user's message and runs its turn to the end on a server-owned task; the
@@ -186,6 +192,11 @@ pub async fn submit_streaming(state: &AppState, req: TurnRequest) -> AppResult<S
     let user_id = chat::parse_user_id(&req.user_id)?;
     let text = chat::parse_message(&req.text)?;
     let ws = req.workspace_id;
+    // An unknown guardrail is refused before anything is stored or called.
+    let guardrail = match req.guardrail.as_deref() {
+        Some(name) => Some(super::guardrails::sets::resolve_for_chat(&state.db, ws, name).await?),
+        None => None,
+    };
     let (at, active) = match req.session_id {
         Some(session_id) => {
             let at = sessions::of_user(&state.db, ws, &user_id, session_id)
@@ -208,7 +219,8 @@ pub async fn submit_streaming(state: &AppState, req: TurnRequest) -> AppResult<S
             (at, active)
         }
         None => {
-            let (persona, active) = chat::chat_persona(&state.db, ws, &req.persona).await?;
+            let choice = crate::engine::assignments::persona_choice(&state.db, ws, &user_id, req.persona.clone()).await?;
+            let (persona, active) = chat::chat_persona(&state.db, ws, &choice).await?;
             if !active {
                 return Err(AppError::Conflict { message: UNAVAILABLE_NOTICE.into() });
             }
@@ -231,6 +243,9 @@ pub async fn submit_streaming(state: &AppState, req: TurnRequest) -> AppResult<S
         return Err(AppError::Conflict { message: UNAVAILABLE_NOTICE.into() });
     }
 
+    if let Some(g) = guardrail {
+        super::store::guardrails::set_for_session(&state.db, ws, at.session_id, g).await?;
+    }
     // Nothing a user sent is ever lost: store first. From here on the turn is the server's.
     let user_message = store_user_message(state, &at, &text).await?;
     let id = MessageId(user_message.id);
@@ -359,7 +374,7 @@ async fn stored_outcome(db: &Db, ws: WorkspaceId, message_id: MessageId) -> AppR
         None => None,
     };
     Ok(match (status.as_deref(), answer) {
-        (Some("replied"), Some(reply)) => TurnOutcome::Replied { user_message, reply },
+        (Some("replied" | super::guardrails::BLOCKED), Some(reply)) => TurnOutcome::Replied { user_message, reply },
         (Some("paused"), Some(notice)) => TurnOutcome::Paused { user_message, notice },
         _ => TurnOutcome::Failed { user_message, error: AppError::LlmFailed.to_string() },
     })
@@ -400,15 +415,58 @@ pub async fn resume(state: &AppState, ws: WorkspaceId, user_id: &str, by: &str) 
     Ok(st)
 }
 
-/// At start-up: runs the turns a previous process left pending (it stopped mid-turn).
+/// At start-up: enqueues a [`JobKind::Turn`] job for each chat with a turn a previous
+/// process left pending (it stopped mid-turn), keyed by the newest pending message so
+/// that several processes starting at once add one job each. The job runner then runs
+/// them ([`run_job`]). Returns how many jobs were added.
 pub async fn resume_pending(state: &AppState) -> AppResult<usize> {
     let pending = sessions::with_status(&state.db, PENDING).await?;
-    let count = pending.len();
+    let mut added = 0;
     for (at, last_pending) in pending {
-        spawn_turn(state, at, last_pending);
+        let payload = serde_json::json!({
+            "message_id": last_pending,
+            "session_id": at.session_id,
+            "user_id": at.user_id,
+        });
+        let key = last_pending.to_string();
+        if queue::enqueue(&state.db, at.workspace_id, JobKind::Turn, &payload, Some(&key)).await? {
+            added += 1;
+        }
     }
-    if count > 0 {
-        tracing::info!(sessions = count, "running turns left pending by the previous process");
+    if added > 0 {
+        tracing::info!(sessions = added, "queued the turns left pending by the previous process");
     }
-    Ok(count)
+    Ok(added)
+}
+
+/// What a [`JobKind::Turn`] job names.
+#[derive(serde::Deserialize)]
+struct TurnJob {
+    message_id: MessageId,
+    session_id: SessionId,
+    user_id: String,
+}
+
+/// The [`JobKind::Turn`] job: runs the chat's pending turns up to `message_id` through the
+/// normal path ([`run_session`], on a tracked task: shutdown waits for it, and LLM jobs
+/// wait while it runs). A turn that already ended (another process ran it) is not run
+/// again. A failed LLM call is the turn's outcome (the chat offers a retry), not the job's
+/// failure. Errors: `Fail` (unreadable payload, the chat or its persona is gone),
+/// `Retry` (database).
+pub async fn run_job(state: &AppState, ws: WorkspaceId, payload: &serde_json::Value) -> Result<(), JobError> {
+    let job: TurnJob =
+        serde_json::from_value(payload.clone()).map_err(|e| JobError::Fail(format!("unreadable payload: {e}")))?;
+    let at = sessions::of_user(&state.db, ws, &job.user_id, job.session_id)
+        .await
+        .map_err(|e| JobError::Retry(e.to_string()))?
+        .ok_or_else(|| JobError::Fail("the chat or its persona was deleted".into()))?;
+    let task = {
+        let state = state.clone();
+        state.turns.tracker.clone().spawn(async move { run_session(&state, &at, job.message_id).await })
+    };
+    match task.await {
+        Ok(Ok(_outcome)) => Ok(()),
+        Ok(Err(e)) => Err(JobError::Retry(e.to_string())),
+        Err(e) => Err(JobError::Retry(format!("the turn's task ended: {e}"))),
+    }
 }

@@ -8,7 +8,7 @@ use crate::engine::llm::{Completion, CompletionRequest, FinishReason, LlmError, 
 use crate::engine::prompt::{build_messages, TurnInput};
 use crate::engine::store::llm_requests::{self, RequestLog};
 use crate::engine::store::messages;
-use crate::engine::{memory, personas, AppState};
+use crate::engine::{guardrails, interventions, memory, personas, sentiment, summary, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::{ChatMessage, LiveEvent, Message, Sender, TurnOutcome, VersionInfo, PAUSE_NOTICE};
 use std::time::Instant;
@@ -25,17 +25,27 @@ pub(super) async fn run_one(state: &AppState, at: &SessionRef, user_message: Mes
     if let Some(notice) = pause_if_halted(state, at, id).await? {
         return Ok(TurnOutcome::Paused { user_message, notice });
     }
+    if let Some(outcome) = guardrails::screen_input(state, at, &user_message).await? {
+        return Ok(outcome);
+    }
     let Some(prepared) = prepare(state, at, &user_message).await? else {
         messages::set_turn_status(&state.db, id, "failed").await?;
         return Ok(failed(user_message));
     };
-    let Prepared { version, messages: sent } = &prepared;
+    let Prepared { version, messages: sent, context } = &prepared;
     let mut log = request_log(state, at, version);
     log.messages = sent;
+    log.context = Some(context.clone());
+    log.message_id = Some(id);
     let generated = call_llm(state, at, id, version, sent, &mut log).await;
     match generated.result {
         Ok(c) => {
-            let reply = store_reply(state, at, version, id, &c, log).await?;
+            // Output guardrails: a blocking rule's reply is stored instead (the log keeps
+            // what the model said).
+            let screen = guardrails::screen_output(state, at, &c.content).await?;
+            let reply = store_reply(state, at, version, id, &c, screen.content(&c.content), log).await?;
+            screen.record(state, at, &reply).await?;
+            after_turn(state, at, &user_message).await;
             Ok(TurnOutcome::Replied { user_message, reply })
         }
         Err(end) => {
@@ -94,6 +104,8 @@ async fn pause_if_halted(state: &AppState, at: &SessionRef, id: MessageId) -> Ap
 pub(super) struct Prepared {
     pub version: VersionInfo,
     pub messages: Vec<ChatMessage>,
+    /// The turn's context for the request log ([`TurnContext`] + template version).
+    pub context: serde_json::Value,
 }
 
 /// Stages 2–4 for `user_message`: the production version, the context, the render. None
@@ -101,12 +113,25 @@ pub(super) struct Prepared {
 /// `render_error` request row).
 pub(super) async fn prepare(state: &AppState, at: &SessionRef, user_message: &Message) -> AppResult<Option<Prepared>> {
     let Some(version) = production_version(state, at).await? else { return Ok(None) };
-    let (history, memory) = context(state, at, MessageId(user_message.id)).await?;
-    let input =
-        TurnInput { user_id: &at.user_id, current_message: &user_message.content, history: &history, memory: &memory };
+    let cx = context(state, at, MessageId(user_message.id)).await?;
+    let additions = cx.system_additions();
+    let input = TurnInput {
+        user_id: &at.user_id,
+        current_message: &user_message.content,
+        history: &cx.history,
+        memory: &cx.memory,
+        summary: cx.summary.as_deref(),
+        sentiment: cx.sentiment.as_ref(),
+        system_additions: &additions,
+    };
     let mut log = request_log(state, at, &version);
+    log.context = Some(logged_context(&cx, &version));
+    log.message_id = Some(MessageId(user_message.id));
     match render(&version, &input) {
-        Ok(messages) => Ok(Some(Prepared { version, messages })),
+        Ok(messages) => {
+            let context = log.context.take().unwrap_or_default();
+            Ok(Some(Prepared { version, messages, context }))
+        }
         Err(e) => {
             tracing::warn!(error = %e, version = version.version, "persona failed to render");
             log.status = "render_error";
@@ -117,9 +142,13 @@ pub(super) async fn prepare(state: &AppState, at: &SessionRef, user_message: &Me
     }
 }
 
-/// Stage 2 — the version `production` points to; None when the persona was unpublished
-/// meanwhile (the turn fails).
+/// Stage 2 — the version assigned to the user for this persona
+/// ([`crate::engine::assignments`]), else the one `production` points to; None when the
+/// persona was unpublished meanwhile (the turn fails).
 async fn production_version(state: &AppState, at: &SessionRef) -> AppResult<Option<VersionInfo>> {
+    if let Some(v) = crate::engine::assignments::assigned_version(&state.db, at).await? {
+        return Ok(Some(v));
+    }
     match personas::production(&state.db, at.workspace_id, at.persona_id).await {
         Ok(v) => Ok(Some(v)),
         Err(AppError::NotFound { .. }) => {
@@ -130,18 +159,57 @@ async fn production_version(state: &AppState, at: &SessionRef) -> AppResult<Opti
     }
 }
 
-/// Stage 3 — the context: the history window before message `id` (moving in half-window
-/// steps, see [`crate::engine::prompt::history_keep`]), and the user's memory.
-async fn context(
-    state: &AppState,
-    at: &SessionRef,
-    id: MessageId,
-) -> AppResult<(Vec<messages::HistoryItem>, serde_json::Map<String, serde_json::Value>)> {
-    let earlier = messages::history_len(&state.db, at.workspace_id, at.session_id, id).await?;
-    let keep = crate::engine::prompt::history_keep(earlier, state.config.history_window);
-    let history = messages::history_window(&state.db, at.workspace_id, at.session_id, id, keep).await?;
+/// What stage 3 gathers for one turn besides the message itself.
+#[derive(Debug, Default, serde::Serialize)]
+pub(crate) struct TurnContext {
+    /// The earlier messages sent, oldest first (sender, content, ms).
+    pub history: Vec<messages::HistoryItem>,
+    /// The user's memory, as the template's `memory`.
+    pub memory: serde_json::Map<String, serde_json::Value>,
+    /// The chat's summary of the turns older than `history` ([`crate::engine::summary`]).
+    pub summary: Option<String>,
+    /// The recent average sentiment ([`crate::engine::sentiment`]).
+    pub sentiment: Option<serde_json::Value>,
+    /// Guardrail `system_instruction` texts by priority ([`crate::engine::guardrails`]).
+    pub instructions: Vec<String>,
+    /// Operators' hidden notes ([`crate::engine::interventions`]).
+    pub notes: Vec<String>,
+}
+
+impl TurnContext {
+    /// What is added after the rendered template: instructions, then notes.
+    pub fn system_additions(&self) -> Vec<String> {
+        self.instructions.iter().chain(&self.notes).cloned().collect()
+    }
+}
+
+/// Stage 3 — the context: the history window before message `id` (chosen by estimated
+/// tokens, its start stable for several turns, see [`crate::engine::prompt::history_start`]),
+/// the user's memory, the chat's summary and sentiment, guardrail instructions and hidden
+/// notes.
+pub(super) async fn context(state: &AppState, at: &SessionRef, id: MessageId) -> AppResult<TurnContext> {
+    let history = summary::history_for(state, at.workspace_id, at.session_id, id).await?;
     let memory = memory::memory_map(&state.db, at.workspace_id, at.end_user_id).await?;
-    Ok((history, memory))
+    Ok(TurnContext {
+        history,
+        memory,
+        summary: summary::for_turn(state, at).await?,
+        sentiment: sentiment::recent(state, at).await?,
+        instructions: guardrails::instructions(state, at).await?,
+        notes: interventions::notes(state, at).await?,
+    })
+}
+
+/// The context as the request log keeps it: the [`TurnContext`] plus `template_version`.
+fn logged_context(cx: &TurnContext, version: &VersionInfo) -> serde_json::Value {
+    let mut value = serde_json::to_value(cx).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "turn context not serializable");
+        serde_json::Value::Object(Default::default())
+    });
+    if let Some(map) = value.as_object_mut() {
+        map.insert("template_version".into(), version.version.into());
+    }
+    value
 }
 
 /// Stage 4 — render the template into the messages to send. Errors: the template error,
@@ -261,14 +329,16 @@ pub(super) async fn call_llm(
     Generated { result, text }
 }
 
-/// Stage 6 — the `llm_requests` row, then the reply (placed right after the message it
-/// answers, marked truncated at `max_tokens`), published; the turn is `replied`.
+/// Stage 6 — the `llm_requests` row (with the completion), then the reply `shown` (the
+/// completion's text, or what an output guardrail put instead; placed right after the
+/// message it answers, marked truncated at `max_tokens`), published; the turn is `replied`.
 async fn store_reply(
     state: &AppState,
     at: &SessionRef,
     version: &VersionInfo,
     id: MessageId,
     c: &Completion,
+    shown: &str,
     mut log: RequestLog<'_>,
 ) -> AppResult<Message> {
     completion_on(&mut log, c);
@@ -279,7 +349,7 @@ async fn store_reply(
         truncated: c.finish_reason == FinishReason::Length,
         ..Default::default()
     };
-    let reply = chat::store_message_with(state, at, Sender::Assistant, &c.content, meta).await?;
+    let reply = chat::store_message_with(state, at, Sender::Assistant, shown, meta).await?;
     messages::set_turn_status(&state.db, id, "replied").await?;
     Ok(reply)
 }
@@ -290,4 +360,19 @@ pub(super) fn completion_on<'a>(log: &mut RequestLog<'a>, c: &'a Completion) {
     log.completion_tokens = Some(c.completion_tokens);
     log.cached_tokens = Some(c.cached_tokens);
     log.response = Some(&c.content);
+}
+
+/// After a replied turn: enqueues the background work it calls for (memory extraction,
+/// sentiment, summary). Never fails the turn: an error is logged.
+pub(super) async fn after_turn(state: &AppState, at: &SessionRef, user_message: &Message) {
+    let results = [
+        ("memory extraction", memory::extraction::after_turn(state, at, user_message).await),
+        ("sentiment", sentiment::after_turn(state, at, user_message).await),
+        ("summary", summary::after_turn(state, at, user_message).await),
+    ];
+    for (what, r) in results {
+        if let Err(e) = r {
+            tracing::warn!(error = %e, what, session_id = %at.session_id, "could not enqueue background work");
+        }
+    }
 }

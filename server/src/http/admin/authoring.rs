@@ -37,6 +37,10 @@ struct PlaygroundBody {
     message: String,
     #[serde(default)]
     user_id: Option<String>,
+    /// A message of a real conversation: its turn's recorded context (and its user message
+    /// when `message` is blank) instead of `user_id`'s.
+    #[serde(default)]
+    fork: Option<i64>,
 }
 
 /// `POST /admin/templates/{id}/playground`: one result per version; no conversation is written.
@@ -46,7 +50,8 @@ async fn playground_run(
     Path(id): Path<PersonaId>,
     ApiJson(b): ApiJson<PlaygroundBody>,
 ) -> ApiResult<Vec<PlaygroundResult>> {
-    Ok(Json(playground::run(&state, op.workspace(), id, &b.versions, &b.message, b.user_id.as_deref()).await?))
+    let fork = b.fork.map(app::engine::ids::MessageId);
+    Ok(Json(playground::run(&state, op.workspace(), id, &b.versions, &b.message, b.user_id.as_deref(), fork).await?))
 }
 
 #[derive(Deserialize)]

@@ -3,14 +3,20 @@
 //! (401 without) except `POST /admin/login`. Areas use [`super::error`],
 //! [`super::extract`] and the helpers below, never each other.
 
+pub mod audit;
 pub mod auth;
 pub mod authoring;
+pub mod conversations;
 pub mod end_users;
+pub mod guardrails;
+pub mod inspector;
+pub mod jobs;
 pub mod library;
 pub mod lifecycle;
 pub mod memory;
 pub mod monitor;
 pub mod requests;
+pub mod sentiment;
 pub mod templates;
 pub mod versions;
 pub mod workspace_settings;

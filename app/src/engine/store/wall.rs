@@ -1,0 +1,306 @@
+//! The live wall's queries: every end user of a workspace with status, persona,
+//! last message and unread count, riskiest first, filtered and paged. Reads
+//! `guardrail_hits`, `memory_candidates` and `message_sentiment` when the schema has
+//! them (other features add them), so the wall works with or without.
+//!
+//! Two steps keep a page fast at 100,000 users: one query orders and filters users on
+//! indexed, per-user columns only (`chat_sessions_recent` for last activity; halts,
+//! assignments by primary key; hits and operator actions pre-grouped, they are few) and
+//! returns one page of ids; a second fills in the details of those ids only.
+
+use super::sender;
+use crate::engine::db::{Db, Dialect};
+use crate::engine::ids::WorkspaceId;
+use crate::error::AppResult;
+use crate::types::{WallQuery, WallRow};
+
+/// Whether `table` (and `column` in it, when given) exists in the database.
+pub async fn has(db: &Db, table: &str, column: Option<&str>) -> AppResult<bool> {
+    let n: i64 = match (db.dialect, column) {
+        (Dialect::Sqlite, None) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1")
+                .bind(table)
+                .fetch_one(&db.pool)
+                .await?
+        }
+        (Dialect::Sqlite, Some(c)) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2")
+                .bind(table)
+                .bind(c)
+                .fetch_one(&db.pool)
+                .await?
+        }
+        (Dialect::Postgres, None) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(table)
+            .fetch_one(&db.pool)
+            .await?
+        }
+        (Dialect::Postgres, Some(c)) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
+                 AND table_name = $1 AND column_name = $2",
+            )
+            .bind(table)
+            .bind(c)
+            .fetch_one(&db.pool)
+            .await?
+        }
+    };
+    Ok(n > 0)
+}
+
+/// What the schema offers the wall besides its own tables.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Optional {
+    /// `guardrail_hits` (flags).
+    pub hits: bool,
+    /// `memory_candidates.status` (memory waiting for approval).
+    pub pending_memory: bool,
+    /// `message_sentiment` with `end_user_id`, `message_id` and `valence`.
+    pub sentiment: bool,
+}
+
+impl Optional {
+    /// Looks the optional tables up.
+    pub async fn detect(db: &Db) -> AppResult<Self> {
+        Ok(Optional {
+            hits: has(db, "guardrail_hits", Some("session_id")).await?,
+            pending_memory: has(db, "memory_candidates", Some("status")).await?
+                && has(db, "memory_candidates", Some("end_user_id")).await?,
+            sentiment: has(db, "message_sentiment", Some("valence")).await?
+                && has(db, "message_sentiment", Some("end_user_id")).await?,
+        })
+    }
+}
+
+enum Bind {
+    I64(i64),
+    Text(String),
+}
+
+/// Adds a parameter after the workspace's `$1` and returns its placeholder.
+fn next(b: Bind, binds: &mut Vec<Bind>) -> String {
+    binds.push(b);
+    format!("${}", binds.len() + 1)
+}
+
+/// The ordering query's FROM … WHERE, per-user columns `halted`, `flagged`, `waiting`,
+/// `sentiment`, `last_at`; `$1` is the workspace.
+fn ranked(opt: Optional, q: &WallQuery, binds: &mut Vec<Bind>) -> String {
+    let flagged = if opt.hits {
+        "CASE WHEN g.hit_at IS NOT NULL AND g.hit_at > COALESCE(a.acted_at, 0) THEN 1 ELSE 0 END"
+    } else {
+        "0"
+    };
+    let waiting = if opt.pending_memory {
+        "CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 AND mc.end_user_id = u.id \
+         AND mc.status = 'pending') THEN 1 ELSE 0 END"
+    } else {
+        "0"
+    };
+    let sentiment = if opt.sentiment {
+        "(SELECT CAST(ms.valence AS DOUBLE PRECISION) FROM message_sentiment ms WHERE ms.workspace_id = $1 \
+         AND ms.end_user_id = u.id ORDER BY ms.message_id DESC LIMIT 1)"
+    } else {
+        "CAST(NULL AS DOUBLE PRECISION)"
+    };
+    let mut sql = format!(
+        "SELECT u.id, COALESCE(st.halted, 0) AS halted, {flagged} AS flagged, {waiting} AS waiting, \
+         {sentiment} AS sentiment, COALESCE(act.last_at, 0) AS last_at \
+         FROM end_users u LEFT JOIN user_state st ON st.end_user_id = u.id \
+         LEFT JOIN (SELECT end_user_id, MAX(updated_at) AS last_at FROM chat_sessions WHERE workspace_id = $1 \
+         GROUP BY end_user_id) act ON act.end_user_id = u.id \
+         LEFT JOIN assignments asg ON asg.end_user_id = u.id"
+    );
+    if opt.hits {
+        // Operator actions only: a guardrail's own halt does not clear its flag.
+        sql.push_str(
+            " LEFT JOIN (SELECT s.end_user_id, MAX(h.created_at) AS hit_at FROM guardrail_hits h \
+             JOIN chat_sessions s ON s.id = h.session_id WHERE h.workspace_id = $1 GROUP BY s.end_user_id) g \
+             ON g.end_user_id = u.id \
+             LEFT JOIN (SELECT target, MAX(created_at) AS acted_at FROM audit_log WHERE workspace_id = $1 \
+             AND actor IN (SELECT email FROM accounts) GROUP BY target) a ON a.target = u.external_id",
+        );
+    }
+    sql.push_str(" WHERE u.workspace_id = $1");
+    if let Some(p) = q.persona_id {
+        let n = next(Bind::I64(p), binds);
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM chat_sessions ps WHERE ps.workspace_id = $1 AND ps.template_id = {n} \
+             AND ps.end_user_id = u.id)"
+        ));
+    }
+    match q.label.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some("production") => sql.push_str(" AND asg.label IS NULL"),
+        Some(l) => {
+            let n = next(Bind::Text(l.to_string()), binds);
+            sql.push_str(&format!(" AND asg.label = {n}"));
+        }
+        None => {}
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let n = next(Bind::Text(format!("%{escaped}%")), binds);
+        sql.push_str(&format!(
+            " AND (LOWER(u.external_id) LIKE {n} ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages mq \
+             WHERE mq.workspace_id = $1 AND mq.end_user_id = u.id AND LOWER(mq.content) LIKE {n} ESCAPE '\\'))"
+        ));
+    }
+    sql
+}
+
+/// The status filter on the ranked rows.
+fn status_filter(q: &WallQuery) -> &'static str {
+    match q.status.as_deref().map(str::trim) {
+        Some("halted") => " WHERE w.halted <> 0",
+        Some("flagged") => " WHERE w.flagged <> 0",
+        Some("waiting") => " WHERE w.waiting <> 0",
+        _ => "",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RankedRow {
+    id: i64,
+    halted: i64,
+    flagged: i64,
+    waiting: i64,
+    sentiment: Option<f64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    id: i64,
+    external_id: String,
+    message_count: i64,
+    unread: i64,
+    last_content: Option<String>,
+    last_sender: Option<String>,
+    last_at: Option<i64>,
+    persona_name: Option<String>,
+    persona_version: Option<i64>,
+    label: Option<String>,
+}
+
+/// One page (`limit`, `offset`) of the wall for `operator` (whose unread counts they
+/// are), and how many users match in all. `opt`: see [`Optional::detect`].
+pub async fn page(
+    db: &Db,
+    ws: WorkspaceId,
+    operator: &str,
+    q: &WallQuery,
+    opt: Optional,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<WallRow>, i64)> {
+    let mut binds = Vec::new();
+    let inner = ranked(opt, q, &mut binds);
+    let filter = status_filter(q);
+    let n = binds.len() + 1;
+    let sql = format!(
+        "SELECT w.id, w.halted, w.flagged, w.waiting, w.sentiment FROM ({inner}) w{filter} \
+         ORDER BY w.halted DESC, w.flagged DESC, CASE WHEN w.sentiment IS NULL THEN 1 ELSE 0 END, w.sentiment, \
+         w.last_at DESC, w.id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM ({inner}) w{filter}");
+    let mut query = sqlx::query_as::<_, RankedRow>(&sql).bind(ws);
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(ws);
+    for b in &binds {
+        match b {
+            Bind::I64(v) => {
+                query = query.bind(*v);
+                count = count.bind(*v);
+            }
+            Bind::Text(v) => {
+                query = query.bind(v.clone());
+                count = count.bind(v.clone());
+            }
+        }
+    }
+    let ranked: Vec<RankedRow> = query.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    let total = count.fetch_one(&db.pool).await?;
+    if ranked.is_empty() {
+        return Ok((Vec::new(), total));
+    }
+    // Typed integers only: safe to inline.
+    let ids = ranked.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(", ");
+    let details: Vec<DetailRow> = sqlx::query_as(&format!(
+        "SELECT u.id, u.external_id, \
+         (SELECT COUNT(*) FROM messages m WHERE m.workspace_id = $1 AND m.end_user_id = u.id) AS message_count, \
+         (SELECT COUNT(*) FROM messages m WHERE m.workspace_id = $1 AND m.end_user_id = u.id AND m.id > \
+            COALESCE((SELECT os.seen_message_id FROM operator_seen os WHERE os.end_user_id = u.id AND os.operator = $2), 0)) \
+            AS unread, \
+         (SELECT m.content FROM messages m WHERE m.workspace_id = $1 AND m.end_user_id = u.id ORDER BY m.id DESC LIMIT 1) \
+            AS last_content, \
+         (SELECT m.sender FROM messages m WHERE m.workspace_id = $1 AND m.end_user_id = u.id ORDER BY m.id DESC LIMIT 1) \
+            AS last_sender, \
+         (SELECT m.created_at FROM messages m WHERE m.workspace_id = $1 AND m.end_user_id = u.id ORDER BY m.id DESC LIMIT 1) \
+            AS last_at, \
+         (SELECT t.name FROM chat_sessions s JOIN templates t ON t.id = s.template_id WHERE s.workspace_id = $1 \
+            AND s.end_user_id = u.id ORDER BY s.updated_at DESC, s.id DESC LIMIT 1) AS persona_name, \
+         (SELECT m.template_version FROM messages m WHERE m.workspace_id = $1 AND m.end_user_id = u.id \
+            AND m.template_version IS NOT NULL AND m.session_id = (SELECT s.id FROM chat_sessions s \
+            WHERE s.workspace_id = $1 AND s.end_user_id = u.id ORDER BY s.updated_at DESC, s.id DESC LIMIT 1) \
+            ORDER BY m.id DESC LIMIT 1) AS persona_version, \
+         (SELECT a.label FROM assignments a WHERE a.end_user_id = u.id) AS label \
+         FROM end_users u WHERE u.workspace_id = $1 AND u.id IN ({ids})"
+    ))
+    .bind(ws)
+    .bind(operator)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut rows = Vec::with_capacity(ranked.len());
+    for r in ranked {
+        let Some(d) = details.iter().find(|d| d.id == r.id) else { continue };
+        rows.push(WallRow {
+            user_id: d.external_id.clone(),
+            halted: r.halted != 0,
+            flagged: r.flagged != 0,
+            waiting: r.waiting != 0,
+            persona_name: d.persona_name.clone(),
+            persona_version: d.persona_version,
+            label: d.label.clone(),
+            message_count: d.message_count,
+            unread: d.unread,
+            last_message: d.last_content.clone(),
+            last_sender: d.last_sender.as_deref().map(sender).transpose()?,
+            last_message_at: d.last_at,
+            sentiment: r.sentiment,
+        });
+    }
+    Ok((rows, total))
+}
+
+#[derive(sqlx::FromRow)]
+struct HaltedRow {
+    external_id: String,
+    halted_at: Option<i64>,
+    halted_by: Option<String>,
+    reason: Option<String>,
+}
+
+/// The workspace's halted users, most recently halted first.
+pub async fn halted(db: &Db, ws: WorkspaceId) -> AppResult<Vec<crate::types::HaltedUser>> {
+    let rows: Vec<HaltedRow> = sqlx::query_as(
+        "SELECT u.external_id, s.halted_at, s.halted_by, s.reason FROM user_state s \
+         JOIN end_users u ON u.id = s.end_user_id AND u.workspace_id = s.workspace_id \
+         WHERE s.workspace_id = $1 AND s.halted <> 0 ORDER BY s.halted_at DESC, u.id DESC",
+    )
+    .bind(ws)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| crate::types::HaltedUser {
+            user_id: r.external_id,
+            halted_at: r.halted_at,
+            operator: r.halted_by,
+            reason: r.reason,
+        })
+        .collect())
+}
