@@ -119,6 +119,7 @@ lint: setup-apt setup-rust fmt clippy
 bench: model
 	cargo run --release -p server --example chat_bench -- $${TURNS:-30} $${CHATS:-4}
 	cargo run --release -p server --example preview_bench -- $${REQUESTS:-500}
+	cargo run --release -p server --example wall_bench -- $${USERS:-100000} $${WALL_REQUESTS:-20}
 
 clean:
 	cargo clean; rm -rf $(TOOLS)

@@ -14,7 +14,8 @@
 //! ([`CONTEXT_PERSONA`]), two memory entries for the user, sentiment scoring switched on for
 //! the chat, and a history budget of 512 estimated tokens so the summary job runs within
 //! ten turns. The background jobs (scoring, summary) share the embedded model with the
-//! turns, as in production.
+//! turns, as in production; they run in a think time between turns (`BENCH_THINK_MS`,
+//! default 4000), since the job runner leaves the model to waiting turns.
 
 // Leptos view types of the app nest deeply; laying them out needs more room.
 #![recursion_limit = "512"]
@@ -53,6 +54,10 @@ struct Turn {
     prompt_tokens: i64,
     cached_tokens: i64,
     completion_tokens: i64,
+    /// The system message sent and the first history message after it (what decides how
+    /// much of the previous prompt the model can reuse).
+    system: String,
+    first_history: String,
 }
 
 impl Turn {
@@ -123,6 +128,10 @@ async fn with_tokens(client: &reqwest::Client, base: &str, turns: &mut [&mut Tur
         t.prompt_tokens = row["prompt_tokens"].as_i64().unwrap_or(0);
         t.cached_tokens = row["cached_tokens"].as_i64().unwrap_or(0);
         t.completion_tokens = row["completion_tokens"].as_i64().unwrap_or(0);
+        t.system = row["messages"][0]["content"].as_str().unwrap_or("").to_string();
+        let sent = row["messages"].as_array().map(Vec::len).unwrap_or(0);
+        t.first_history =
+            if sent > 2 { row["messages"][1]["content"].as_str().unwrap_or("").to_string() } else { String::new() };
     }
     Ok(())
 }
@@ -140,6 +149,8 @@ async fn main() -> anyhow::Result<()> {
         Some("context") => true,
         Some(other) => anyhow::bail!("MODE is `plain` or `context`, not `{other}`"),
     };
+    let think =
+        Duration::from_millis(std::env::var("BENCH_THINK_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(4000));
     let dir = std::env::temp_dir().join(format!("pd-bench-{}", uuid::Uuid::new_v4().simple()));
     let model_path =
         std::env::var("PROMPTDEV_MODEL_PATH").unwrap_or_else(|_| "models/SmolLM2-135M-Instruct.Q4_1.gguf".into());
@@ -189,11 +200,22 @@ async fn main() -> anyhow::Result<()> {
         if with_context && i == 0 {
             switch_context_on(&client, &base, session).await?;
         }
+        if with_context {
+            // The user's think time: the background jobs (sentiment, summary) run in it, as
+            // they would in a real chat (the job runner never makes a waiting turn wait).
+            tokio::time::sleep(think).await;
+        }
     }
     println!("\none chat, {turns} turns (turn: TTFT / total, prompt tokens of which cached, reply tokens):");
     for (i, t) in one.iter().enumerate() {
+        // What changed near the prompt's start since the previous turn.
+        let changed = match i.checked_sub(1).map(|p| &one[p]) {
+            Some(p) if p.system != t.system => "; system prompt changed",
+            Some(p) if p.first_history != t.first_history && !p.first_history.is_empty() => "; history window moved",
+            _ => "",
+        };
         println!(
-            "  turn {:>2}: TTFT {:>5.0} ms / total {:>5.0} ms; prompt {:>4} ({:>4} cached), reply {:>3} tokens at {:>5.1} tok/s",
+            "  turn {:>2}: TTFT {:>5.0} ms / total {:>5.0} ms; prompt {:>4} ({:>4} cached), reply {:>3} tokens at {:>5.1} tok/s{changed}",
             i + 1,
             ms(t.ttft),
             ms(t.total),
@@ -202,6 +224,11 @@ async fn main() -> anyhow::Result<()> {
             t.completion_tokens,
             t.gen_rate()
         );
+    }
+    if with_context {
+        if let Some(last) = one.last() {
+            println!("\nlast system prompt:\n{}", last.system);
+        }
     }
     let picked: Vec<usize> = [1, 10, 30].into_iter().filter(|&n| n <= turns).collect();
     println!("\nsummary:");

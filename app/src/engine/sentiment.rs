@@ -95,10 +95,16 @@ pub fn average(scores: &[SentimentScore]) -> Option<serde_json::Value> {
     }))
 }
 
+/// Whether the chat's messages are scored, for the pipeline: a chat gone meanwhile is off
+/// (the turn is not failed for it).
+async fn scoring(db: &Db, at: &SessionRef) -> AppResult<bool> {
+    Ok(store::switches(db, at.workspace_id, at.session_id).await?.is_some_and(|(persona, own)| own.unwrap_or(persona)))
+}
+
 /// The recent average for the template's `sentiment` (the chat's last [`RECENT`] scores,
 /// see [`average`]); None when scoring is off or nothing was scored yet.
 pub async fn recent(state: &AppState, at: &SessionRef) -> AppResult<Option<serde_json::Value>> {
-    if !enabled(&state.db, at.workspace_id, at.session_id).await? {
+    if !scoring(&state.db, at).await? {
         return Ok(None);
     }
     let scores = store::of_session(&state.db, at.workspace_id, at.session_id, RECENT).await?;
@@ -107,7 +113,7 @@ pub async fn recent(state: &AppState, at: &SessionRef) -> AppResult<Option<serde
 
 /// After a turn: enqueues scoring of `user_message` when scoring is on, once per message.
 pub async fn after_turn(state: &AppState, at: &SessionRef, user_message: &Message) -> AppResult<()> {
-    if user_message.sender != Sender::User || !enabled(&state.db, at.workspace_id, at.session_id).await? {
+    if user_message.sender != Sender::User || !scoring(&state.db, at).await? {
         return Ok(());
     }
     let payload = Payload { workspace_id: at.workspace_id, message_id: MessageId(user_message.id) };

@@ -36,7 +36,7 @@ const MAX_MESSAGE_CHARS: usize = 1200;
 
 /// What the summarizer is told.
 pub const INSTRUCTIONS: &str = "You keep a running summary of a chat between a user and an AI companion, so the \
-companion remembers what was said after the messages leave its context. Update the summary with the newer messages. \
+companion remembers what was said after the messages leave its context. Update the summary with the newer messages (or start one). \
 Write at most 120 words in plain sentences, in the third person (\"The user …\"): facts the user shared about \
 themselves, what was discussed or agreed, open questions. Answer with the summary only.";
 
@@ -157,12 +157,18 @@ pub async fn summarize(state: &AppState, session: SessionId) -> Result<usize, Jo
     }
 }
 
-/// The messages sent to the summarizer: instructions, then the summary so far and the
-/// newer messages.
+/// The messages sent to the summarizer: instructions, then the summary so far (when there
+/// is one: a placeholder for "none" gets copied by a small model) and the newer messages.
 pub fn summary_messages(previous: Option<&str>, items: &[(MessageId, Sender, String)]) -> Vec<ChatMessage> {
-    let mut text = String::from("Summary so far:\n");
-    text.push_str(previous.filter(|p| !p.trim().is_empty()).unwrap_or("(none yet)"));
-    text.push_str("\n\nNewer messages:\n");
+    let previous = previous.filter(|p| !p.trim().is_empty());
+    let mut text = String::new();
+    if let Some(p) = previous {
+        text.push_str("Summary so far:\n");
+        text.push_str(p);
+        text.push_str("\n\nNewer messages:\n");
+    } else {
+        text.push_str("Messages:\n");
+    }
     for (_, sender, content) in items {
         let who = match sender {
             Sender::User => "User",
@@ -173,7 +179,7 @@ pub fn summary_messages(previous: Option<&str>, items: &[(MessageId, Sender, Str
         text.push_str(&cut(content.trim(), MAX_MESSAGE_CHARS));
         text.push('\n');
     }
-    text.push_str("\nWrite the updated summary.");
+    text.push_str(if previous.is_some() { "\nWrite the updated summary." } else { "\nWrite the summary." });
     vec![ChatMessage::new("system", INSTRUCTIONS), ChatMessage::new("user", text)]
 }
 
@@ -248,7 +254,8 @@ mod tests {
         let text = &sent[1].content;
         assert!(text.contains("The user lives in Lyon."), "{text}");
         assert!(text.contains("User: I have a cat named Miso\nCompanion: Lovely!"), "{text}");
-        assert!(summary_messages(None, &items)[1].content.contains("(none yet)"));
+        let first = &summary_messages(None, &items)[1].content;
+        assert!(first.starts_with("Messages:\nUser: I have a cat") && !first.contains("Summary so far"), "{first}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::components::{format_time, percent_encode, ErrorBox, FieldError, Loadi
 use crate::error::AppResult;
 use crate::types::{
     BacktestReport, BacktestRequest, GuardrailEditorData, GuardrailPatch, GuardrailRule, RuleAction, RuleKind,
+    RuleMatch,
 };
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -260,19 +261,28 @@ fn RuleRow(key: u64, rules: Rules, read_only: bool) -> impl IntoView {
     }
 }
 
-/// "Test this text": which of the draft rules match, as the operator types.
+/// "Test this text": which of the draft rules match, as the operator types (browser
+/// only: each change of the text or the rules asks the server again; a late answer to an
+/// older question is dropped).
 #[component]
 fn TestBox(rules: Rules) -> impl IntoView {
     let text = RwSignal::new(String::new());
-    let result = LocalResource::new(move || {
-        let (rules, text) = (rules.current(), text.get());
-        async move {
-            if text.trim().is_empty() {
-                Ok(None)
-            } else {
-                test_guardrail_text(rules, text).await.map(Some)
-            }
+    let result = RwSignal::new(None::<AppResult<Vec<RuleMatch>>>);
+    let runs = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let (draft, sample) = (rules.current(), text.get());
+        let n = runs.get_value() + 1;
+        runs.set_value(n);
+        if sample.trim().is_empty() {
+            result.set(None);
+            return;
         }
+        leptos::task::spawn_local(async move {
+            let found = test_guardrail_text(draft, sample).await;
+            if runs.try_get_value() == Some(n) {
+                result.try_set(Some(found));
+            }
+        });
     });
     view! {
         <section class="guardrail-test" aria-labelledby="test-title">
@@ -282,24 +292,19 @@ fn TestBox(rules: Rules) -> impl IntoView {
                     on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             </label>
             <div aria-live="polite" data-testid="test-result">
-                <Transition fallback=Loading>
-                    {move || Suspend::new(async move {
-                        match result.await {
-                            Ok(None) => ().into_any(),
-                            Ok(Some(found)) if found.is_empty() => view! { <p class="muted">"No rule matches."</p> }.into_any(),
-                            Ok(Some(found)) => view! {
-                                <ul class="matches">
-                                    {found.into_iter().map(|m| view! {
-                                        <li><strong>{m.rule}</strong>{format!(" ({}) → {}: ", m.kind.as_str(), m.action.as_str())}
-                                            <span class="muted">{m.excerpt}</span></li>
-                                    }).collect_view()}
-                                </ul>
-                            }
-                            .into_any(),
-                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                {move || result.get().map(|r| match r {
+                    Ok(found) if found.is_empty() => view! { <p class="muted">"No rule matches."</p> }.into_any(),
+                    Ok(found) => view! {
+                        <ul class="matches">
+                            {found.into_iter().map(|m| view! {
+                                <li><strong>{m.rule}</strong>{format!(" ({}) → {}: ", m.kind.as_str(), m.action.as_str())}
+                                    <span class="muted">{m.excerpt}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                })}
             </div>
         </section>
     }

@@ -9,8 +9,7 @@ use leptos::prelude::*;
 #[server(endpoint = "memory/page", input = server_fn::codec::GetUrl)]
 pub async fn load_memory_page() -> AppResult<MemoryPage> {
     use crate::ctx;
-    use crate::engine::memory::approval;
-    use crate::engine::store::memory::persona_settings;
+    use crate::engine::memory::{approval, persona_settings};
     ctx::guard(async move {
         let (state, op) = ctx::operator().await?;
         let personas = persona_settings(&state.db, op.workspace()).await?;

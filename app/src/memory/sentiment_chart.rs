@@ -4,6 +4,7 @@
 
 use super::api::{load_session_sentiment, ToggleSessionSentiment};
 use crate::components::{format_time, ErrorBox};
+use crate::error::AppResult;
 use crate::types::{SentimentAggregate, SentimentScore, SessionSentiment};
 use leptos::prelude::*;
 
@@ -38,34 +39,41 @@ fn num(v: f64) -> String {
 }
 
 /// The panel for chat `session` of `user_id`; reloads when `tick` moves (live events)
-/// and after the switch is used. Nothing while no chat is chosen.
+/// and after the switch is used. Loaded in the browser only (an effect, not a resource:
+/// nothing of it runs while the server renders the conversation around it, so it cannot
+/// disturb that render); a load that finishes after a newer one started is dropped.
 #[component]
 pub fn SentimentPanel(user_id: String, session: Memo<Option<i64>>, tick: RwSignal<u64>) -> impl IntoView {
     let toggle = ServerAction::<ToggleSessionSentiment>::new();
-    let data = LocalResource::new(move || {
-        let uid = user_id.clone();
+    let data = RwSignal::new(None::<AppResult<Option<SessionSentiment>>>);
+    let loads = StoredValue::new(0u64);
+    Effect::new(move |_| {
         let id = session.get();
         tick.track();
         toggle.version().track();
-        async move {
-            match id {
+        let uid = user_id.clone();
+        let n = loads.get_value() + 1;
+        loads.set_value(n);
+        leptos::task::spawn_local(async move {
+            let loaded = match id {
                 Some(id) => load_session_sentiment(uid, id).await.map(Some),
                 None => Ok(None),
+            };
+            // `try_`: the view may be gone by now.
+            if loads.try_get_value() == Some(n) {
+                data.try_set(Some(loaded));
             }
-        }
+        });
     });
     view! {
         <section aria-labelledby="sentiment-title" class="sentiment" data-testid="sentiment-panel">
             <h2 id="sentiment-title">"Sentiment"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading sentiment…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(Some(s)) => view! { <SentimentBody s toggle/> }.into_any(),
-                        Ok(None) => view! { <p class="empty">"No chat yet."</p> }.into_any(),
-                        Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match data.get() {
+                None => view! { <p class="muted">"Loading sentiment…"</p> }.into_any(),
+                Some(Ok(Some(s))) => view! { <SentimentBody s toggle/> }.into_any(),
+                Some(Ok(None)) => view! { <p class="empty">"No chat yet."</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
+            }}
             {move || toggle.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
         </section>
     }

@@ -398,6 +398,35 @@ async fn a_halt_rule_pauses_the_conversation_and_alerts(b: Backend) {
 }
 on_both!(a_halt_rule_pauses_the_conversation_and_alerts);
 
+async fn after_review_and_resume_the_halting_message_is_answered(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let (persona, _) = guarded(
+        &app,
+        "halting",
+        json!([{"type": "block_input", "name": "sh", "action": "halt", "keywords": ["suicide"]}]),
+    )
+    .await;
+    let (s, _) = app.chat_persona("fox", persona, "a film about suicide").await;
+    assert_eq!(s, StatusCode::LOCKED);
+    let (s, _) = app.post("/admin/interventions/fox/resume", json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    for _ in 0..200 {
+        if app.llm.calls() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.llm.calls(), 1, "the reviewed message goes to the persona");
+    let conv = conversation(&app, "fox").await;
+    assert_eq!(conv["state"]["halted"], false, "and does not halt again");
+    assert_eq!(conv["hits"].as_array().unwrap().len(), 1);
+    // A new message that trips the rule halts again.
+    let (s, _) = app.chat_persona("fox", persona, "suicide again").await;
+    assert_eq!(s, StatusCode::LOCKED);
+}
+on_both!(after_review_and_resume_the_halting_message_is_answered);
+
 async fn a_backtest_counts_what_a_draft_would_have_done(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;

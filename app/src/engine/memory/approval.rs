@@ -24,6 +24,11 @@ pub async fn pending(db: &Db, ws: WorkspaceId, user_id: Option<&str>) -> AppResu
     store::candidates(db, ws, "pending", user, MAX_LISTED).await
 }
 
+/// Fact `id` of the workspace, in any state. Errors: `NotFound`.
+pub async fn get(db: &Db, ws: WorkspaceId, id: i64) -> AppResult<MemoryCandidate> {
+    Ok(store::candidate(db, ws, id).await?.ok_or_else(|| AppError::not_found("pending memory"))?.1)
+}
+
 /// A pending fact of the workspace. Errors: `NotFound`, `Conflict` (decided already).
 async fn pending_one(db: &Db, ws: WorkspaceId, id: i64) -> AppResult<(crate::engine::ids::EndUserId, MemoryCandidate)> {
     let (eu, c) = store::candidate(db, ws, id).await?.ok_or_else(|| AppError::not_found("pending memory"))?;

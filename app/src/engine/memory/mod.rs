@@ -14,7 +14,7 @@ use crate::engine::ids::{EndUserId, MessageId, PersonaId, WorkspaceId};
 use crate::engine::store::audit;
 use crate::engine::store::memory::{self as store, Provenance};
 use crate::error::{AppError, AppResult};
-use crate::types::{ExtractionMode, MemoryEntry, MemorySource};
+use crate::types::{ExtractionMode, MemoryEntry, MemorySource, PersonaMemorySettings};
 
 /// Longest memory key, in characters.
 pub const MAX_MEMORY_KEY_CHARS: usize = 64;
@@ -186,4 +186,18 @@ pub async fn set_extraction_mode(
         Some(&serde_json::json!(mode.as_str())),
     )
     .await
+}
+
+/// Every persona of the workspace (not deleted) with its automatic-memory and sentiment switches, by name.
+pub async fn persona_settings(db: &Db, ws: WorkspaceId) -> AppResult<Vec<PersonaMemorySettings>> {
+    store::persona_settings(db, ws).await
+}
+
+/// One persona's switches. Errors: `NotFound` (persona not in the workspace, or deleted).
+pub async fn persona_setting(db: &Db, ws: WorkspaceId, persona: PersonaId) -> AppResult<PersonaMemorySettings> {
+    store::persona_settings(db, ws)
+        .await?
+        .into_iter()
+        .find(|p| p.persona_id == persona.get())
+        .ok_or_else(|| AppError::not_found("persona"))
 }

@@ -276,6 +276,19 @@ pub async fn insert_hit(db: &Db, ws: WorkspaceId, h: &NewHit<'_>) -> AppResult<G
     })
 }
 
+/// Whether message `id` has a hit with `action` (e.g. it halted the conversation before).
+pub async fn has_hit(db: &Db, ws: WorkspaceId, id: MessageId, action: &str) -> AppResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM guardrail_hits WHERE workspace_id = $1 AND message_id = $2 AND action = $3",
+    )
+    .bind(ws)
+    .bind(id)
+    .bind(action)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n > 0)
+}
+
 #[derive(sqlx::FromRow)]
 struct HitRow {
     id: i64,

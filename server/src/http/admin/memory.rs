@@ -8,7 +8,6 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, Operator};
 use app::engine::ids::PersonaId;
 use app::engine::memory::{self, approval, SetBy};
-use app::engine::store::memory::persona_settings;
 use app::engine::{chat, sentiment, AppState};
 use app::error::AppError;
 use app::types::{ExtractionMode, MemoryEntry, PersonaMemorySettings};
@@ -121,8 +120,7 @@ async fn approve(
     };
     let ws = op.workspace();
     let entry = approval::approve(&state.db, ws, id, edited.as_ref(), &op.email).await?;
-    let c = app::engine::store::memory::candidate(&state.db, ws, id).await?;
-    let user_id = c.map(|(_, c)| c.user_id).unwrap_or_default();
+    let user_id = approval::get(&state.db, ws, id).await?.user_id;
     let memory_id = memory::memory_id(&state.db, ws, &user_id, &entry.key).await?;
     Ok(Json(entry_json(&user_id, memory_id, &entry)))
 }
@@ -137,26 +135,13 @@ async fn reject(
     Ok(Json(json!({"id": id, "status": "rejected"})))
 }
 
-/// The persona's switches. Errors: `NotFound`.
-async fn settings_of(
-    state: &AppState,
-    ws: app::engine::ids::WorkspaceId,
-    id: PersonaId,
-) -> Result<PersonaMemorySettings, ApiError> {
-    persona_settings(&state.db, ws)
-        .await?
-        .into_iter()
-        .find(|p| p.persona_id == id.get())
-        .ok_or_else(|| AppError::not_found("persona").into())
-}
-
 /// `GET /admin/templates/{id}/memory` → `{persona_id, name, memory_extraction, sentiment_enabled}`.
 async fn get_settings(
     State(state): State<AppState>,
     Operator(op): Operator,
     Path(id): Path<i64>,
 ) -> ApiResult<PersonaMemorySettings> {
-    Ok(Json(settings_of(&state, op.workspace(), PersonaId(id)).await?))
+    Ok(Json(memory::persona_setting(&state.db, op.workspace(), PersonaId(id)).await?))
 }
 
 #[derive(Deserialize)]
@@ -182,5 +167,5 @@ async fn put_settings(
     if let Some(on) = b.sentiment_enabled {
         sentiment::set_persona(&state.db, ws, persona, on, &op.email).await?;
     }
-    Ok(Json(settings_of(&state, ws, persona).await?))
+    Ok(Json(memory::persona_setting(&state.db, ws, persona).await?))
 }

@@ -1,0 +1,111 @@
+//! `make bench` (part 3): how fast the monitor's live wall answers at 100,000 end users.
+//! The real server on a loopback port with a fresh SQLite database (or `DATABASE_URL`, a
+//! fresh PostgreSQL database), seeded by batched inserts: USERS end users with a chat
+//! each (one in 500 halted); then `GET /admin/users?view=wall` — the first page, a later
+//! page, the halted filter and a text search — timed over HTTP (keep-alive).
+//!
+//! Usage: `cargo run --release -p server --example wall_bench -- [USERS] [REQUESTS]`
+//! (default 100000 and 20). Figures depend on the machine; compare runs on the same one.
+
+// Leptos view types of the app nest deeply; laying them out needs more room.
+#![recursion_limit = "512"]
+
+use app::engine::config::{Config, LlmConfig};
+use server::startup::Application;
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let users: i64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let dir = std::env::temp_dir().join(format!("pd-wall-bench-{}", uuid::Uuid::new_v4().simple()));
+    let database_url =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
+    let config = Config {
+        database_url,
+        addr: "127.0.0.1:0".parse()?,
+        site_root: "target/site".into(),
+        // Never called: the wall reads the database only.
+        llm: LlmConfig::OpenAi {
+            base_url: "http://127.0.0.1:9/v1".into(),
+            model: "none".into(),
+            api_key: None,
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(1),
+            max_retries: 0,
+        },
+        history_window: 20,
+        history_tokens: 1024,
+        secure_cookies: false,
+        chat_workspace: None,
+        webhook_allow_private: false,
+    };
+    let app = Application::build(config).await?;
+    let base = format!("http://{}", app.addr);
+    let (email, password) = app.first_login.clone().expect("fresh database");
+    let state = app.state.clone();
+    let _server = app.spawn();
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    client
+        .post(format!("{base}/admin/login"))
+        .json(&serde_json::json!({"username": email, "password": password}))
+        .send()
+        .await?;
+    let personas: serde_json::Value = client.get(format!("{base}/admin/templates")).send().await?.json().await?;
+    let persona = personas[0]["id"].as_i64().expect("the default persona");
+    let ws = app::engine::chat::chat_workspace(&state, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ws = ws.get();
+
+    let seeding = Instant::now();
+    let pool = &state.db.pool;
+    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM end_users").fetch_one(pool).await?;
+    for start in (0..users).step_by(1000) {
+        let end = (start + 1000).min(users);
+        let rows: Vec<String> = (start..end).map(|i| format!("({ws}, 'user{i:07}', 0)")).collect();
+        sqlx::query(&format!("INSERT INTO end_users (workspace_id, external_id, created_at) VALUES {}", rows.join(", ")))
+            .execute(pool)
+            .await?;
+        let chats: Vec<String> =
+            (start..end).map(|i| format!("({ws}, {}, {persona}, 0, {})", first + 1 + i, 1_000 + i)).collect();
+        sqlx::query(&format!(
+            "INSERT INTO chat_sessions (workspace_id, end_user_id, template_id, created_at, updated_at) VALUES {}",
+            chats.join(", ")
+        ))
+        .execute(pool)
+        .await?;
+        let halted: Vec<String> = (start..end)
+            .filter(|i| i % 500 == 0)
+            .map(|i| format!("({}, {ws}, 1, 'bench', 'bench', {i})", first + 1 + i))
+            .collect();
+        if !halted.is_empty() {
+            sqlx::query(&format!(
+                "INSERT INTO user_state (end_user_id, workspace_id, halted, reason, halted_by, halted_at) VALUES {}",
+                halted.join(", ")
+            ))
+            .execute(pool)
+            .await?;
+        }
+    }
+    println!("seeded {users} end users with a chat each in {:.1?}", seeding.elapsed());
+
+    for (what, path) in [
+        ("first page", "/admin/users?view=wall&limit=50".to_string()),
+        ("page 100", "/admin/users?view=wall&limit=50&offset=4950".to_string()),
+        ("halted only", "/admin/users?status=halted&limit=50".to_string()),
+        ("search", "/admin/users?q=user00424&limit=50".to_string()),
+    ] {
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            let started = Instant::now();
+            let resp = client.get(format!("{base}{path}")).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "{path}: {}", resp.status());
+            let _: serde_json::Value = resp.json().await?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+        println!("{what:<12} p50 {:>8.1?}  p90 {:>8.1?}  max {:>8.1?}", pct(0.5), pct(0.9), times[times.len() - 1]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
