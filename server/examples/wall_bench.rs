@@ -19,8 +19,7 @@ async fn main() -> anyhow::Result<()> {
     let users: i64 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let n: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(20);
     let dir = std::env::temp_dir().join(format!("pd-wall-bench-{}", uuid::Uuid::new_v4().simple()));
-    let database_url =
-        std::env::var("DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
+    let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
     let config = Config {
         database_url,
         addr: "127.0.0.1:0".parse()?,
@@ -62,9 +61,12 @@ async fn main() -> anyhow::Result<()> {
     for start in (0..users).step_by(1000) {
         let end = (start + 1000).min(users);
         let rows: Vec<String> = (start..end).map(|i| format!("({ws}, 'user{i:07}', 0)")).collect();
-        sqlx::query(&format!("INSERT INTO end_users (workspace_id, external_id, created_at) VALUES {}", rows.join(", ")))
-            .execute(pool)
-            .await?;
+        sqlx::query(&format!(
+            "INSERT INTO end_users (workspace_id, external_id, created_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .execute(pool)
+        .await?;
         let chats: Vec<String> =
             (start..end).map(|i| format!("({ws}, {}, {persona}, 0, {})", first + 1 + i, 1_000 + i)).collect();
         sqlx::query(&format!(

@@ -75,9 +75,8 @@ async fn audit_change(
     before: Option<&Assignment>,
     after: Option<&Assignment>,
 ) -> AppResult<()> {
-    let to_json = |a: &Assignment| {
-        serde_json::json!({"persona_id": a.persona_id, "label": a.label, "version": a.version})
-    };
+    let to_json =
+        |a: &Assignment| serde_json::json!({"persona_id": a.persona_id, "label": a.label, "version": a.version});
     let (before, after) = (before.map(to_json), after.map(to_json));
     audit::record_change(&state.db, ws, by, action, user_id, before.as_ref(), after.as_ref()).await
 }
@@ -107,7 +106,12 @@ pub async fn assigned_version(db: &Db, at: &SessionRef) -> AppResult<Option<Vers
 
 /// The persona a new chat of `user_id` uses: `choice`, or — when it names none
 /// ([`PersonaChoice::First`]) — the persona assigned to the user, if any.
-pub async fn persona_choice(db: &Db, ws: WorkspaceId, user_id: &str, choice: PersonaChoice) -> AppResult<PersonaChoice> {
+pub async fn persona_choice(
+    db: &Db,
+    ws: WorkspaceId,
+    user_id: &str,
+    choice: PersonaChoice,
+) -> AppResult<PersonaChoice> {
     if choice != PersonaChoice::First {
         return Ok(choice);
     }

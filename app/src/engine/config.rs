@@ -489,7 +489,12 @@ mod tests {
     fn a_bad_value_is_an_error_naming_its_variable() {
         Jail::expect_with(|jail| {
             blank_all(jail);
-            for var in ["PROMPTDEV_LLM_THREADS", "PROMPTDEV_LLM_CONTEXT", "PROMPTDEV_HISTORY_WINDOW", "PROMPTDEV_HISTORY_TOKENS"] {
+            for var in [
+                "PROMPTDEV_LLM_THREADS",
+                "PROMPTDEV_LLM_CONTEXT",
+                "PROMPTDEV_HISTORY_WINDOW",
+                "PROMPTDEV_HISTORY_TOKENS",
+            ] {
                 let e = error_of(jail, var, "-1");
                 assert!(e.starts_with(&format!("{var} must be a whole number")), "{e}");
             }

@@ -85,7 +85,12 @@ pub fn markdown(e: &Export) -> String {
             out.push_str(&format!("\n## Chat {} with {}\n", m.session_id, m.persona_name));
         }
         while let Some(n) = notes.next_if(|n| n.created_at <= m.created_at && n.session_id == m.session_id) {
-            out.push_str(&format!("\n> Hidden note from {} · {}\n> {}\n", n.author, utc(n.created_at), quote(&n.content)));
+            out.push_str(&format!(
+                "\n> Hidden note from {} · {}\n> {}\n",
+                n.author,
+                utc(n.created_at),
+                quote(&n.content)
+            ));
         }
         out.push_str(&format!("\n**{}** · {}\n\n{}\n", who(m), utc(m.created_at), m.content.trim_end()));
     }

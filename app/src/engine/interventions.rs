@@ -36,7 +36,12 @@ pub enum Injected {
 
 /// The chat an operator acts on: `session` if it is the user's, else their most
 /// recently created one. Errors: `NotFound` (user, session, or no chat yet).
-pub async fn target_chat(state: &AppState, ws: WorkspaceId, user_id: &str, session: Option<SessionId>) -> AppResult<SessionRef> {
+pub async fn target_chat(
+    state: &AppState,
+    ws: WorkspaceId,
+    user_id: &str,
+    session: Option<SessionId>,
+) -> AppResult<SessionRef> {
     let eu = find_end_user(&state.db, ws, user_id).await?;
     session_store::of_user_or_latest(&state.db, ws, eu, session)
         .await?

@@ -8,9 +8,7 @@ pub mod sentiment_chart;
 
 use crate::components::{format_time, percent_encode, ErrorBox, Loading};
 use crate::live::{refresh_on, use_live_events};
-use crate::types::{
-    ExtractionMode, LiveEvent, MemoryCandidate, MemoryEntry, MemorySource, PersonaMemorySettings,
-};
+use crate::types::{ExtractionMode, LiveEvent, MemoryCandidate, MemoryEntry, MemorySource, PersonaMemorySettings};
 use api::{load_memory_page, ApproveMemory, RejectMemory, SetExtraction, SetPersonaSentiment};
 use leptos::prelude::*;
 use leptos_router::components::A;

@@ -53,8 +53,16 @@ pub async fn send_as_persona(
         let (state, op) = ctx::operator().await?;
         let draft = draft.filter(|d| !d.trim().is_empty());
         let ws = op.workspace();
-        interventions::send_as_persona(&state, ws, &user_id, &op.email, &message, draft.as_deref(), session_id.map(SessionId))
-            .await
+        interventions::send_as_persona(
+            &state,
+            ws,
+            &user_id,
+            &op.email,
+            &message,
+            draft.as_deref(),
+            session_id.map(SessionId),
+        )
+        .await
     })
     .await
 }
@@ -63,12 +71,7 @@ pub async fn send_as_persona(
 /// them (empty: not assigned). Errors: `Invalid` (also a field that is not a number),
 /// `NotFound`.
 #[server(endpoint = "monitor/assign")]
-pub async fn assign(
-    user_id: String,
-    persona_id: String,
-    label: String,
-    version: String,
-) -> AppResult<Assignment> {
+pub async fn assign(user_id: String, persona_id: String, label: String, version: String) -> AppResult<Assignment> {
     use crate::ctx;
     use crate::engine::assignments;
     use crate::error::AppError;

@@ -23,7 +23,8 @@ pub fn UserList() -> impl IntoView {
         }
     });
     // Loaded once; live events and filters fold reloads into the wall (see `Wall`).
-    let first = Resource::new(|| (), |_| async { (load_wall(None, None, None, None, None).await, persona_choices().await) });
+    let first =
+        Resource::new(|| (), |_| async { (load_wall(None, None, None, None, None).await, persona_choices().await) });
     view! {
         <div class="page-head"><h1>"Monitor"</h1><span class="live" title="Updates live">"● live"</span></div>
         <Suspense fallback=Loading>

@@ -32,19 +32,27 @@ async fn every_kind_of_change_is_audited_with_before_and_after(b: Backend) {
     assert_eq!(s, StatusCode::OK, "{page}");
     let entries = page["entries"].as_array().unwrap().clone();
     assert_eq!(page["total"], 8, "{page}");
-    assert!(entries.iter().all(|e| e["actor"] == me.as_str() && e["target"] == "una" && e["created_at"].as_i64().is_some()));
+    assert!(entries
+        .iter()
+        .all(|e| e["actor"] == me.as_str() && e["target"] == "una" && e["created_at"].as_i64().is_some()));
     assert_eq!(entries[0]["action"], "conversation_clear", "newest first");
 
     let halt = entry(&entries, "halt");
     assert_eq!((halt["before"]["halted"].clone(), halt["after"]["halted"].clone()), (json!(false), json!(true)));
-    assert_eq!((halt["after"]["reason"].clone(), halt["detail"].clone()), (json!("checking tone"), json!("checking tone")));
+    assert_eq!(
+        (halt["after"]["reason"].clone(), halt["detail"].clone()),
+        (json!("checking tone"), json!("checking tone"))
+    );
     let resume = entry(&entries, "resume");
     assert_eq!((resume["before"]["halted"].clone(), resume["after"]["halted"].clone()), (json!(true), json!(false)));
     let note = entry(&entries, "inject_note");
     assert_eq!((note["before"].clone(), note["after"]["content"].clone()), (Value::Null, json!("A note.")));
     assert_eq!(entry(&entries, "inject_message")["after"]["content"], "A message.");
     let sent = entry(&entries, "draft_sent");
-    assert_eq!((sent["before"]["draft"].clone(), sent["after"]["content"].clone()), (json!("Suggested."), json!("Edited.")));
+    assert_eq!(
+        (sent["before"]["draft"].clone(), sent["after"]["content"].clone()),
+        (json!("Suggested."), json!("Edited."))
+    );
     assert_eq!(sent["after"]["edited"], true);
     let assign = entry(&entries, "assign");
     assert_eq!((assign["before"].clone(), assign["after"]["label"].clone()), (Value::Null, json!("staging")));
@@ -56,7 +64,8 @@ async fn every_kind_of_change_is_audited_with_before_and_after(b: Backend) {
 
     // Persona lifecycle entries (`record`) are on the same log.
     let id = app.create_persona("Gone", "You are gone.").await;
-    let (s, _) = app.request(Method::DELETE, &format!("/admin/templates/{id}"), Some(json!({"confirm_name": "Gone"}))).await;
+    let (s, _) =
+        app.request(Method::DELETE, &format!("/admin/templates/{id}"), Some(json!({"confirm_name": "Gone"}))).await;
     assert!(s.is_success(), "{s}");
     let (_, page) = app.get(&format!("/admin/audit?target={id}")).await;
     assert_eq!(page["entries"][0]["action"], "persona_delete", "{page}");
@@ -78,10 +87,8 @@ async fn the_audit_log_filters_and_pages(b: Backend) {
     assert_eq!(halts["total"], 3);
     let (_, p1) = app.get("/admin/audit?action=halt&limit=2&offset=0").await;
     let (_, p2) = app.get("/admin/audit?action=halt&limit=2&offset=2").await;
-    let targets: Vec<Value> = [&p1, &p2]
-        .iter()
-        .flat_map(|p| p["entries"].as_array().unwrap().iter().map(|e| e["target"].clone()))
-        .collect();
+    let targets: Vec<Value> =
+        [&p1, &p2].iter().flat_map(|p| p["entries"].as_array().unwrap().iter().map(|e| e["target"].clone())).collect();
     assert_eq!(targets, vec![json!("a3"), json!("a2"), json!("a1")], "newest first across pages");
     assert_eq!((p1["total"].clone(), p1["limit"].clone(), p2["offset"].clone()), (json!(3), json!(2), json!(2)));
 

@@ -15,7 +15,10 @@ async fn conversations_are_shown_exported_and_cleared(b: Backend) {
 
     let (s, c) = app.get("/admin/conversations/eve").await;
     assert_eq!(s, StatusCode::OK, "{c}");
-    assert_eq!((c["user_id"].clone(), c["message_count"].clone(), c["state"].clone()), (json!("eve"), json!(4), json!("active")));
+    assert_eq!(
+        (c["user_id"].clone(), c["message_count"].clone(), c["state"].clone()),
+        (json!("eve"), json!(4), json!("active"))
+    );
     let roles: Vec<&str> = c["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, vec!["user", "assistant", "user", "assistant"]);
     assert_eq!(c["messages"][0]["content"], "hello there");
@@ -28,7 +31,10 @@ async fn conversations_are_shown_exported_and_cleared(b: Backend) {
     let resp = app.client.get(format!("{}/admin/conversations/eve/export", app.base)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let disposition = resp.headers()["content-disposition"].to_str().unwrap().to_string();
-    assert!(disposition.starts_with("attachment; filename=\"conversation_eve_") && disposition.ends_with(".json\""), "{disposition}");
+    assert!(
+        disposition.starts_with("attachment; filename=\"conversation_eve_") && disposition.ends_with(".json\""),
+        "{disposition}"
+    );
     let e: Value = resp.json().await.unwrap();
     assert_eq!((e["user_id"].clone(), e["message_count"].clone()), (json!("eve"), json!(4)));
     assert!(e["exported_at"].as_i64().is_some());

@@ -471,6 +471,9 @@ async fn a_backtest_counts_what_a_draft_would_have_done(b: Backend) {
 }
 on_both!(a_backtest_counts_what_a_draft_would_have_done);
 
+/// action, actor, target, before_json, after_json.
+type AuditRow = (String, String, String, Option<String>, Option<String>);
+
 async fn changes_are_audited_with_before_and_after(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;
@@ -478,7 +481,7 @@ async fn changes_are_audited_with_before_and_after(b: Backend) {
     let id = g["id"].as_i64().unwrap();
     app.request(Method::PUT, &format!("/admin/guardrails/{id}"), Some(json!({"description": "now described"}))).await;
     app.request(Method::DELETE, &format!("/admin/guardrails/{id}"), None).await;
-    let rows: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT action, actor, target, before_json, after_json FROM audit_log WHERE action LIKE 'guardrail_%' ORDER BY id",
     )
     .fetch_all(&app.state.db.pool)

@@ -35,7 +35,10 @@ async fn hidden_notes_reach_the_prompt_but_never_the_user(b: Backend) {
 
     let note = "She lost her dog yesterday; be gentle.";
     let (s, body) = app
-        .post(&format!("/admin/interventions/nia/inject?session_id={session}"), json!({"content": note, "kind": "note"}))
+        .post(
+            &format!("/admin/interventions/nia/inject?session_id={session}"),
+            json!({"content": note, "kind": "note"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{body}");
     assert_eq!(body["kind"], "note");
@@ -85,7 +88,10 @@ async fn hidden_notes_reach_the_prompt_but_never_the_user(b: Backend) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     app.chat("otto", "hi").await;
     let (s, _) = app
-        .post(&format!("/admin/interventions/otto/inject?session_id={session}"), json!({"content": "x", "kind": "note"}))
+        .post(
+            &format!("/admin/interventions/otto/inject?session_id={session}"),
+            json!({"content": "x", "kind": "note"}),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "nia's chat is not otto's");
     let (s, _) = app.post("/admin/interventions/nia/inject", json!({"content": "x", "kind": "shout"})).await;
@@ -107,29 +113,41 @@ async fn drafts_are_logged_not_stored_and_sent_with_their_author(b: Backend) {
     assert_eq!(app.llm.calls(), calls + 1);
     assert!(last_system(&app).contains("Think of Rex."), "the draft uses the chat's prompt with its notes");
     let sent = app.llm.last_messages();
-    assert_eq!(sent.as_array().unwrap().last().unwrap()["content"], "I feel lonely", "it answers the newest user message");
+    assert_eq!(
+        sent.as_array().unwrap().last().unwrap()["content"],
+        "I feel lonely",
+        "it answers the newest user message"
+    );
     let (_, log) = app.get("/admin/requests?limit=1").await;
     assert_eq!(log[0]["source"], "draft_assist", "{log}");
     assert_eq!(log[0]["response"], "I'm here for you.");
     assert_eq!(user_history(&app, "dee").await.len(), 2, "the draft is not a message");
 
     let (s, m) = app
-        .post("/admin/interventions/dee/send", json!({"content": "I'm here for you, Dee.", "draft": "I'm here for you."}))
+        .post(
+            "/admin/interventions/dee/send",
+            json!({"content": "I'm here for you, Dee.", "draft": "I'm here for you."}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{m}");
-    assert_eq!((m["sender"].clone(), m["author"].clone(), m["edited"].clone()), (json!("assistant"), json!(app.admin_email), json!(true)));
+    assert_eq!(
+        (m["sender"].clone(), m["author"].clone(), m["edited"].clone()),
+        (json!("assistant"), json!(app.admin_email), json!(true))
+    );
     let history = user_history(&app, "dee").await;
     let last = history.last().unwrap();
     assert_eq!((last["content"].clone(), last["role"].clone()), (json!("I'm here for you, Dee."), json!("assistant")));
-    assert!(last.get("author").is_none() && last.get("edited").is_none(), "a normal persona message for the user: {last}");
+    assert!(
+        last.get("author").is_none() && last.get("edited").is_none(),
+        "a normal persona message for the user: {last}"
+    );
     let (_, conv) = app.get("/admin/users/dee").await;
     let mine = conv["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((mine["author"].clone(), mine["edited"].clone()), (json!(app.admin_email), json!(true)));
 
     // Sent unchanged: not edited.
-    let (_, m) = app
-        .post("/admin/interventions/dee/send", json!({"content": "Same words.", "draft": "Same words."}))
-        .await;
+    let (_, m) =
+        app.post("/admin/interventions/dee/send", json!({"content": "Same words.", "draft": "Same words."})).await;
     assert_eq!(m.get("edited"), None, "not edited: {m}");
     // A failing model is a 502, logged as a draft_assist error.
     app.llm.script([Scripted::Status(500), Scripted::Status(500), Scripted::Status(500)]);
@@ -148,7 +166,8 @@ async fn assignments_change_the_version_that_answers(b: Backend) {
     let id = app.create_persona("Lab", "You are Lab one.").await;
     let (s, _) = app.post(&format!("/admin/templates/{id}/versions"), json!({"content": "You are Lab two."})).await;
     assert_eq!(s, StatusCode::CREATED);
-    let (s, body) = app.request(Method::PUT, &format!("/admin/templates/{id}/labels/staging"), Some(json!({"version": 2}))).await;
+    let (s, body) =
+        app.request(Method::PUT, &format!("/admin/templates/{id}/labels/staging"), Some(json!({"version": 2}))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
 
     app.chat_persona("ann", id, "hi").await;
@@ -165,12 +184,16 @@ async fn assignments_change_the_version_that_answers(b: Backend) {
     app.chat_persona("bob", id, "hi").await;
     assert_eq!(last_system(&app), "You are Lab one.");
 
-    let (s, _) = app.request(Method::PUT, "/admin/users/ann/assignment", Some(json!({"persona_id": id, "version": 1}))).await;
+    let (s, _) =
+        app.request(Method::PUT, "/admin/users/ann/assignment", Some(json!({"persona_id": id, "version": 1}))).await;
     assert_eq!(s, StatusCode::OK);
     app.chat_persona("ann", id, "pinned?").await;
     assert_eq!(last_system(&app), "You are Lab one.", "the pinned version answers");
     let (_, got) = app.get("/admin/users/ann/assignment").await;
-    assert_eq!((got["assignment"]["version"].clone(), got["assignment"]["persona_name"].clone()), (json!(1), json!("Lab")));
+    assert_eq!(
+        (got["assignment"]["version"].clone(), got["assignment"]["persona_name"].clone()),
+        (json!(1), json!("Lab"))
+    );
     let (_, conv) = app.get("/admin/users/ann").await;
     assert_eq!(conv["assignment"]["version"], 1, "shown in the conversation view");
 
@@ -190,11 +213,14 @@ async fn assignments_change_the_version_that_answers(b: Backend) {
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(last_system(&app), "You are Lab one.", "the assigned persona answers a chat naming none");
 
-    for bad in [json!({}), json!({"version": 1}), json!({"persona_id": id, "label": "nope"}), json!({"label": "Bad Label!"})] {
+    for bad in
+        [json!({}), json!({"version": 1}), json!({"persona_id": id, "label": "nope"}), json!({"label": "Bad Label!"})]
+    {
         let (s, body) = app.request(Method::PUT, "/admin/users/ann/assignment", Some(bad.clone())).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
-    let (s, _) = app.request(Method::PUT, "/admin/users/ann/assignment", Some(json!({"persona_id": id, "version": 9}))).await;
+    let (s, _) =
+        app.request(Method::PUT, "/admin/users/ann/assignment", Some(json!({"persona_id": id, "version": 9}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app.request(Method::PUT, "/admin/users/nobody/assignment", Some(json!({"label": "staging"}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -211,7 +237,10 @@ async fn the_halted_list_is_the_workspaces_own(b: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list["count"], 1, "{list}");
     let h = &list["halted_users"][0];
-    assert_eq!((h["user_id"].clone(), h["operator"].clone(), h["reason"].clone()), (json!("hal"), json!(app.admin_email), json!("checking")));
+    assert_eq!(
+        (h["user_id"].clone(), h["operator"].clone(), h["reason"].clone()),
+        (json!("hal"), json!(app.admin_email), json!("checking"))
+    );
     assert!(h["halted_at"].as_i64().is_some());
 
     let other = app.second_operator("second@example.com", "another-password").await;

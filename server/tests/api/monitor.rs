@@ -155,7 +155,10 @@ async fn memory_can_be_set_and_deleted(b: Backend) {
     assert_eq!(s, StatusCode::OK, "{e}");
     let (_, conv) = app.get("/admin/users/jo").await;
     assert_eq!(conv["memory"].as_array().map(Vec::len), Some(1), "{conv}");
-    assert_eq!((conv["memory"][0]["key"].clone(), conv["memory"][0]["value"].clone()), (json!("pets"), json!(["cat", "dog"])));
+    assert_eq!(
+        (conv["memory"][0]["key"].clone(), conv["memory"][0]["value"].clone()),
+        (json!("pets"), json!(["cat", "dog"]))
+    );
     assert_eq!(conv["memory"][0]["source"], "api", "set through the REST API");
     let (s, body) = app.request(Method::PUT, "/admin/users/jo/memory/bad%20key", Some(json!({"value": 1}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -69,7 +69,11 @@ async fn the_wall_puts_risk_first_and_filters(b: Backend) {
         .unwrap();
     }
     let (_, page) = app.get("/admin/users?view=wall").await;
-    assert_eq!(users_of(&page), vec!["ben", "cat", "amy", "dan", "eli"], "halted, flagged, low sentiment, then recency: {page}");
+    assert_eq!(
+        users_of(&page),
+        vec!["ben", "cat", "amy", "dan", "eli"],
+        "halted, flagged, low sentiment, then recency: {page}"
+    );
     assert_eq!((row(&page, "ben")["halted"].clone(), row(&page, "cat")["flagged"].clone()), (json!(true), json!(true)));
     assert_eq!(row(&page, "amy")["sentiment"], -0.8);
 
@@ -106,13 +110,17 @@ async fn the_wall_puts_risk_first_and_filters(b: Backend) {
     let (_, production) = app.get("/admin/users?label=production").await;
     assert_eq!(production["total"], 4);
     let (_, p2) = app.get("/admin/users?limit=2&offset=2").await;
-    assert_eq!((p2["rows"].as_array().unwrap().len(), p2["total"].clone(), p2["offset"].clone()), (2, json!(5), json!(2)));
+    assert_eq!(
+        (p2["rows"].as_array().unwrap().len(), p2["total"].clone(), p2["offset"].clone()),
+        (2, json!(5), json!(2))
+    );
     for bad in ["limit=0", "limit=500", "offset=-1", "status=sleepy"] {
         let (s, body) = app.get(&format!("/admin/users?{bad}")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
     let other = app.second_operator("second@example.com", "another-password").await;
-    let (_, theirs) = crate::helpers::request_with(&other, &app.base, Method::GET, "/admin/users?view=wall", None).await;
+    let (_, theirs) =
+        crate::helpers::request_with(&other, &app.base, Method::GET, "/admin/users?view=wall", None).await;
     assert_eq!(theirs["total"], 0);
 }
 on_both!(the_wall_puts_risk_first_and_filters);
@@ -130,15 +138,17 @@ async fn the_first_page_is_right_at_100000_users(b: Backend) {
     // Batched inserts: user i is active at ms 10 + i (all before the seed user's chat).
     for start in (0..MANY).step_by(1000) {
         let users: Vec<String> = (start..start + 1000).map(|i| format!("({ws}, 'u{i:06}', 0)")).collect();
-        sqlx::query(&format!("INSERT INTO end_users (workspace_id, external_id, created_at) VALUES {}", users.join(", ")))
-            .execute(&app.state.db.pool)
-            .await
-            .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO end_users (workspace_id, external_id, created_at) VALUES {}",
+            users.join(", ")
+        ))
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
     }
     for start in (0..MANY).step_by(1000) {
-        let chats: Vec<String> = (start..start + 1000)
-            .map(|i| format!("({ws}, {}, {persona}, 0, {})", base + 1 + i, 10 + i))
-            .collect();
+        let chats: Vec<String> =
+            (start..start + 1000).map(|i| format!("({ws}, {}, {persona}, 0, {})", base + 1 + i, 10 + i)).collect();
         sqlx::query(&format!(
             "INSERT INTO chat_sessions (workspace_id, end_user_id, template_id, created_at, updated_at) VALUES {}",
             chats.join(", ")
@@ -163,7 +173,11 @@ async fn the_first_page_is_right_at_100000_users(b: Backend) {
     assert_eq!(page["total"], MANY + 1);
     let users = users_of(&page);
     assert_eq!(users.len(), 50);
-    assert_eq!(&users[..4], &["u077000", "u000500", "seed", "u099999"], "halted first (most recent first), then by activity");
+    assert_eq!(
+        &users[..4],
+        &["u077000", "u000500", "seed", "u099999"],
+        "halted first (most recent first), then by activity"
+    );
     assert_eq!(users[49], "u099953");
     let (_, p2) = app.get("/admin/users?view=wall&limit=50&offset=50").await;
     assert_eq!(users_of(&p2)[0], "u099952");

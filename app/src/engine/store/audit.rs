@@ -97,7 +97,13 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
 
 /// A page of the entries matching `f`, newest first (`limit`, `offset` as given), and
 /// how many match in all.
-pub async fn list(db: &Db, ws: WorkspaceId, f: &AuditFilter, limit: i64, offset: i64) -> AppResult<(Vec<AuditEntry>, i64)> {
+pub async fn list(
+    db: &Db,
+    ws: WorkspaceId,
+    f: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<AuditEntry>, i64)> {
     let rows: Vec<AuditRow> = sqlx::query_as(&format!(
         "SELECT id, actor, action, target, detail, before_json, after_json, created_at FROM audit_log {WHERE} \
          ORDER BY created_at DESC, id DESC LIMIT $7 OFFSET $8"

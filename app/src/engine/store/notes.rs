@@ -17,7 +17,13 @@ struct NoteRow {
 
 impl From<NoteRow> for OperatorNote {
     fn from(r: NoteRow) -> Self {
-        OperatorNote { id: r.id, session_id: r.session_id, author: r.author, content: r.content, created_at: r.created_at }
+        OperatorNote {
+            id: r.id,
+            session_id: r.session_id,
+            author: r.author,
+            content: r.content,
+            created_at: r.created_at,
+        }
     }
 }
 

@@ -30,14 +30,12 @@ pub async fn has(db: &Db, table: &str, column: Option<&str>) -> AppResult<bool> 
                 .fetch_one(&db.pool)
                 .await?
         }
-        (Dialect::Postgres, None) => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
-            )
-            .bind(table)
-            .fetch_one(&db.pool)
-            .await?
-        }
+        (Dialect::Postgres, None) => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind(table)
+        .fetch_one(&db.pool)
+        .await?,
         (Dialect::Postgres, Some(c)) => {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \

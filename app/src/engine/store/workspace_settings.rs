@@ -31,7 +31,10 @@ pub async fn set_anonymous_chat(db: &Db, ws: WorkspaceId, on: bool) -> AppResult
 
 /// The workspace's slug and webhook URL (None: no webhook); None for an unknown workspace.
 pub async fn webhook(db: &Db, ws: WorkspaceId) -> AppResult<Option<(String, Option<String>)>> {
-    Ok(sqlx::query_as("SELECT slug, webhook_url FROM workspaces WHERE id = $1").bind(ws).fetch_optional(&db.pool).await?)
+    Ok(sqlx::query_as("SELECT slug, webhook_url FROM workspaces WHERE id = $1")
+        .bind(ws)
+        .fetch_optional(&db.pool)
+        .await?)
 }
 
 /// Sets (or, with None, removes) the workspace's webhook URL, as already checked.

@@ -110,10 +110,14 @@ async fn run_regenerate(
     if !keep {
         return Ok(stages::failed(user_message));
     }
+    // The same output guardrails as a new reply: a blocked text is replaced by the rule's reply.
+    let screen = crate::engine::guardrails::screen_output(state, at, &text).await?;
+    let shown = screen.content(&text).to_string();
     let current = chat::message(&state.db, ws, reply_id).await?;
-    let alternate = Alternate { content: &text, persona_version: Some(version.version), truncated, incomplete };
+    let alternate = Alternate { content: &shown, persona_version: Some(version.version), truncated, incomplete };
     messages::add_alternate(&state.db, ws, &current, alternate, now_ms()).await?;
     let reply = publish(state, at, reply_id).await?;
+    screen.record(state, at, &reply).await?;
     Ok(TurnOutcome::Replied { user_message, reply })
 }
 

@@ -18,14 +18,22 @@ use std::time::Instant;
 /// None = their most recently created one). Errors: `NotFound` (user, session, no chat),
 /// `Invalid` (the user has not written in it yet; the persona has no version to answer
 /// with or its template fails — see the request log), `LlmFailed`.
-pub async fn draft_reply(state: &AppState, ws: WorkspaceId, user_id: &str, session: Option<SessionId>) -> AppResult<Draft> {
+pub async fn draft_reply(
+    state: &AppState,
+    ws: WorkspaceId,
+    user_id: &str,
+    session: Option<SessionId>,
+) -> AppResult<Draft> {
     let at = target_chat(state, ws, user_id, session).await?;
     let thread = messages::of_session(&state.db, ws, at.session_id).await?;
     let Some(last) = thread.into_iter().rev().find(|m| m.sender == Sender::User) else {
         return Err(AppError::invalid("session_id", "the user has not written in this chat yet"));
     };
     let Some(Prepared { version, messages: sent, .. }) = prepare(state, &at, &last).await? else {
-        return Err(AppError::invalid("session_id", "the persona cannot answer: no version to answer with, or its template failed"));
+        return Err(AppError::invalid(
+            "session_id",
+            "the persona cannot answer: no version to answer with, or its template failed",
+        ));
     };
     let mut log = RequestLog {
         end_user_id: Some(at.end_user_id),

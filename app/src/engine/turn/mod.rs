@@ -219,7 +219,8 @@ pub async fn submit_streaming(state: &AppState, req: TurnRequest) -> AppResult<S
             (at, active)
         }
         None => {
-            let choice = crate::engine::assignments::persona_choice(&state.db, ws, &user_id, req.persona.clone()).await?;
+            let choice =
+                crate::engine::assignments::persona_choice(&state.db, ws, &user_id, req.persona.clone()).await?;
             let (persona, active) = chat::chat_persona(&state.db, ws, &choice).await?;
             if !active {
                 return Err(AppError::Conflict { message: UNAVAILABLE_NOTICE.into() });

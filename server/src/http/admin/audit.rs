@@ -16,6 +16,10 @@ pub fn router() -> Router<AppState> {
 
 /// A page of entries matching the filter (times in ms; `until` exclusive; `limit` 1–200,
 /// default 50). Errors: `Invalid` (limit, offset, since after until).
-async fn list(State(state): State<AppState>, Operator(op): Operator, Query(f): Query<AuditFilter>) -> ApiResult<AuditPage> {
+async fn list(
+    State(state): State<AppState>,
+    Operator(op): Operator,
+    Query(f): Query<AuditFilter>,
+) -> ApiResult<AuditPage> {
     Ok(Json(audit::page(&state.db, op.workspace(), &f).await?))
 }

@@ -27,7 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{user_id}/conversations", delete(clear))
 }
 
-
 fn message_json(m: &Message) -> Result<Value, ApiError> {
     let mut v = serde_json::to_value(m).map_err(|e| app::engine::internal("message json", e))?;
     v["role"] = json!(conversations::role(m.sender));
@@ -120,7 +119,10 @@ fn json_download(e: &Export) -> Result<Response, ApiError> {
 fn markdown_download(e: &Export) -> Response {
     let disposition = attachment(&conversations::file_name(e, "md"));
     (
-        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         conversations::markdown(e),
     )
         .into_response()
