@@ -89,9 +89,6 @@ pub fn check(content: &str) -> Result<(), AppError> {
     environment().template_from_str(content).map(|_| ()).map_err(|e| to_app_error(&e))
 }
 
-/// Variables the chat pipeline provides to every persona template.
-pub const PIPELINE_VARIABLES: [&str; 5] = ["user_id", "current_message", "history", "memory", "now"];
-
 /// The variables a template reads without defining them (minijinja's undeclared
 /// variables, top level, sorted), each flagged `known` when the pipeline provides it.
 /// Built-in globals (`range`, `namespace`, …) are left out. Errors: `Template`.
@@ -104,13 +101,13 @@ pub fn variables(content: &str) -> Result<Vec<crate::types::TemplateVariable>, A
     names.sort();
     Ok(names
         .into_iter()
-        .map(|name| crate::types::TemplateVariable { known: PIPELINE_VARIABLES.contains(&name.as_str()), name })
+        .map(|name| crate::types::TemplateVariable { known: crate::types::is_pipeline_variable(&name), name })
         .collect())
 }
 
-/// Pipeline variables whose value changes from one turn to the next (`now`: every minute).
-/// Per-turn values the pipeline adds later (a running `summary`, a `sentiment`) belong here.
-pub const PER_TURN_VARIABLES: [&str; 1] = ["now"];
+/// Pipeline variables whose value changes from one turn to the next (`now`: every minute;
+/// `summary`: when the summary job folds older turns in; `sentiment`: as messages are scored).
+pub const PER_TURN_VARIABLES: [&str; 3] = ["now", "summary", "sentiment"];
 
 /// Where a per-turn variable ([`PER_TURN_VARIABLES`]) is used early in the prompt: in a
 /// `chat` persona anywhere (the template is the system prompt, before the history); in a
@@ -147,7 +144,7 @@ pub fn cache_warnings(content: &str, kind: crate::types::PersonaKind) -> Vec<Str
                  or use the date (`{{{{ {name}[:10] }}}}`)"
             ),
         };
-        out.push(format!("Line {line}: `{name}` changes every turn; {advice}"));
+        out.push(format!("Line {line}: `{name}` changes between turns; {advice}"));
     }
     out
 }
@@ -326,7 +323,7 @@ mod tests {
         use crate::types::PersonaKind::{Chat, Text};
         let chat = cache_warnings("You are Ava.\nThe time is {{ now }}. {{ now }}", Chat);
         assert_eq!(chat.len(), 1, "{chat:?}");
-        assert!(chat[0].starts_with("Line 2: `now` changes every turn;"), "{chat:?}");
+        assert!(chat[0].starts_with("Line 2: `now` changes between turns;"), "{chat:?}");
         assert!(chat[0].contains("reusing its cache"), "{chat:?}");
         assert!(cache_warnings("Today is {{ now[:10] }}.", Chat).is_empty());
         assert!(cache_warnings("Today is {{ now[0:10] }}.", Chat).is_empty());

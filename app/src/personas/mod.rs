@@ -319,11 +319,10 @@ fn VariablesHelp() -> impl IntoView {
         <aside class="help">
             <h2>"Variables"</h2>
             <dl>
-                <dt><code>"user_id"</code></dt><dd>"the end user's id"</dd>
-                <dt><code>"current_message"</code></dt><dd>"what the user just sent"</dd>
-                <dt><code>"history"</code></dt><dd>"recent messages, oldest first: each has role, sender, content, at"</dd>
-                <dt><code>"memory"</code></dt><dd>"what the persona remembers about the user (key → value)"</dd>
-                <dt><code>"now"</code></dt><dd>"the current time, UTC (2026-12-02 09:30 UTC); "<code>"now[:10]"</code>" is the date, which lets the model reuse its cache between turns"</dd>
+                {crate::types::PIPELINE_VARIABLES
+                    .iter()
+                    .map(|(name, what)| view! { <dt><code>{*name}</code></dt><dd>{*what}</dd> })
+                    .collect_view()}
             </dl>
             <p class="muted">"Anything else must be declared in the editor's variables table, with a default."</p>
         </aside>

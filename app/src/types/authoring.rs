@@ -31,7 +31,7 @@ pub struct Preview {
     /// The variables the content reads (unknown ones flagged).
     pub variables: Vec<TemplateVariable>,
     /// Advice on the template as typed, e.g. a per-turn value early in the prompt that keeps
-    /// the model from reusing its cache ("Line 6: `now` changes every turn; …").
+    /// the model from reusing its cache ("Line 6: `now` changes between turns; …").
     #[serde(default)]
     pub warnings: Vec<String>,
 }

@@ -114,7 +114,7 @@ pub fn validate_variables(vars: &[DeclaredVariable]) -> AppResult<()> {
                 v.name
             ));
         }
-        if crate::engine::render::PIPELINE_VARIABLES.contains(&v.name.as_str()) {
+        if crate::types::is_pipeline_variable(&v.name) {
             return bad(format!("“{}” is provided by the pipeline; choose another name", v.name));
         }
         if vars[..i].iter().any(|o| o.name == v.name) {
