@@ -17,11 +17,12 @@ pub enum JobKind {
     /// Payload: `{"message_id", "session_id", "user_id"}`.
     Turn,
     /// Ask the LLM for durable facts about the user after a turn. Payload:
-    /// `{"session_id", "message_id"}` (the user message the facts come from).
+    /// `{"workspace_id", "session_id", "message_id"}` (the user message the facts come from).
     ExtractMemory,
-    /// Score one user message's sentiment. Payload: `{"message_id"}`.
+    /// Score one user message's sentiment. Payload: `{"workspace_id", "message_id"}`.
     ScoreSentiment,
-    /// Summarize the turns of a chat older than its history window. Payload: `{"session_id"}`.
+    /// Summarize the turns of a chat older than its history budget. Payload: `{"session_id"}`
+    /// (the workspace is the session's).
     Summarize,
     /// POST an alert to the workspace's webhook. Payload: the alert JSON.
     Webhook,

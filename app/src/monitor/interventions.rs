@@ -119,7 +119,16 @@ pub fn DraftAssist(user_id: String, session: Memo<Option<i64>>, changed: RwSigna
 pub fn AssignmentBox(user_id: String, assignment: Memo<Option<Assignment>>, changed: RwSignal<u64>) -> impl IntoView {
     let assign = ServerAction::<Assign>::new();
     let unassign = ServerAction::<Unassign>::new();
-    let personas = LocalResource::new(persona_choices);
+    // Loaded in the browser by an effect, not a resource: a (local) resource read here,
+    // inside the conversation's server-rendered Transition, made it render again midway
+    // and read this panel's disposed actions (a panic in SSR, the page stuck on Loading).
+    let personas = RwSignal::new(None::<AppResult<Vec<crate::types::PersonaSummary>>>);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            let loaded = persona_choices().await;
+            personas.try_set(Some(loaded));
+        });
+    });
     Effect::new(move |prev: Option<()>| {
         let ok = matches!(assign.value().get(), Some(Ok(_))) || matches!(unassign.value().get(), Some(Ok(_)));
         if ok && prev.is_some() {

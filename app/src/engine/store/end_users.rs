@@ -268,6 +268,11 @@ pub async fn delete_account(db: &Db, ws: WorkspaceId, id: EndUserId) -> AppResul
         "DELETE FROM message_alternates WHERE message_id IN (SELECT id FROM messages WHERE end_user_id = $1)",
         "UPDATE llm_requests SET end_user_id = NULL, session_id = NULL \
          WHERE end_user_id = $1 OR session_id IN (SELECT id FROM chat_sessions WHERE end_user_id = $1)",
+        // What operators and guardrails kept about the user (no foreign keys: removed here).
+        "DELETE FROM guardrail_hits WHERE session_id IN (SELECT id FROM chat_sessions WHERE end_user_id = $1)",
+        "DELETE FROM operator_notes WHERE end_user_id = $1",
+        "DELETE FROM assignments WHERE end_user_id = $1",
+        "DELETE FROM operator_seen WHERE end_user_id = $1",
         "DELETE FROM messages WHERE end_user_id = $1",
         "DELETE FROM chat_sessions WHERE end_user_id = $1",
         "DELETE FROM user_memory WHERE end_user_id = $1",
