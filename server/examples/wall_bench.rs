@@ -10,9 +10,9 @@
 // Leptos view types of the app nest deeply; laying them out needs more room.
 #![recursion_limit = "512"]
 
-use app::engine::config::{Config, LlmConfig};
-use server::startup::Application;
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -20,38 +20,9 @@ async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(20);
     let dir = std::env::temp_dir().join(format!("pd-wall-bench-{}", uuid::Uuid::new_v4().simple()));
     let database_url = std::env::var("DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}/bench.db", dir.display()));
-    let config = Config {
-        database_url,
-        addr: "127.0.0.1:0".parse()?,
-        site_root: "target/site".into(),
-        // Never called: the wall reads the database only.
-        llm: LlmConfig::OpenAi {
-            base_url: "http://127.0.0.1:9/v1".into(),
-            model: "none".into(),
-            api_key: None,
-            connect_timeout: Duration::from_secs(1),
-            request_timeout: Duration::from_secs(1),
-            max_retries: 0,
-        },
-        history_window: 20,
-        history_tokens: 1024,
-        secure_cookies: false,
-        chat_workspace: None,
-        webhook_allow_private: false,
-    };
-    let app = Application::build(config).await?;
-    let base = format!("http://{}", app.addr);
-    let (email, password) = app.first_login.clone().expect("fresh database");
-    let state = app.state.clone();
-    let _server = app.spawn();
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    client
-        .post(format!("{base}/admin/login"))
-        .json(&serde_json::json!({"username": email, "password": password}))
-        .send()
-        .await?;
-    let personas: serde_json::Value = client.get(format!("{base}/admin/templates")).send().await?.json().await?;
-    let persona = personas[0]["id"].as_i64().expect("the default persona");
+    let srv = common::offline_server(database_url).await?;
+    let (base, client, state) = (srv.base.clone(), srv.client.clone(), srv.state.clone());
+    let persona = srv.persona_id;
     let ws = app::engine::chat::chat_workspace(&state, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let ws = ws.get();
 
