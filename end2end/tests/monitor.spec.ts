@@ -32,10 +32,7 @@ async function userChats(browser: Browser, turns: Array<[number, string]>): Prom
   return { uid, chat };
 }
 
-// FIXME (open defect, issue 10 note): failed 2 of 2 runs this session, alone and in the suite —
-// the monitor list's hydration panicked (see the 390 px test below), so the preview never
-// updated live and the click to the conversation did nothing.
-test.fixme("one thread per chat session, replies labelled with persona and version, the list previews the last message", async ({ browser }) => {
+test("one thread per chat session, replies labelled with persona and version, the list previews the last message", async ({ browser }) => {
   const op = await operator(browser);
   const [orion, lyra] = [unique("Orion"), unique("Lyra")];
   const orionId = await createPersona(op, orion);
@@ -115,10 +112,7 @@ test("the memory form's error appears next to the form and goes away after a suc
   await expect(op.getByRole("alert")).toHaveCount(0);
 });
 
-// FIXME (open defect, issue 10 note): the monitor list's hydration sometimes panics in
-// tachys (hydration.rs:227 "unreachable"; the server logs "AppState missing from context"
-// while rendering /dashboard/monitor), the app is dead, and the click below does nothing.
-test.fixme("at 390 px the monitor pages do not scroll sideways", async ({ browser }) => {
+test("at 390 px the monitor pages do not scroll sideways", async ({ browser }) => {
   const op = await operator(browser, { width: 390, height: 844 });
   const id = await createPersona(op, unique("Narrow screens need short names but this one is long"));
   const { uid } = await userChats(browser, [

@@ -23,13 +23,17 @@ pub fn UserList() -> impl IntoView {
         }
     });
     // Loaded once; live events and filters fold reloads into the wall (see `Wall`).
-    let first =
-        Resource::new(|| (), |_| async { (load_wall(None, None, None, None, None).await, persona_choices().await) });
+    // One server call per resource: during SSR the router may build this page more than
+    // once and drop the extra copies. A fetcher that made a second call after an `.await`
+    // then failed there (its context gone), and since the browser takes the first copy's
+    // serialized value, it hydrated an error box into the server's table and panicked.
+    let wall = Resource::new(|| (), |_| load_wall(None, None, None, None, None));
+    let personas = Resource::new(|| (), |_| persona_choices());
     view! {
         <div class="page-head"><h1>"Monitor"</h1><span class="live" title="Updates live">"● live"</span></div>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                match first.await {
+                match (wall.await, personas.await) {
                     (Ok(page), Ok(personas)) => view! { <Wall page personas tick/> }.into_any(),
                     (Err(e), _) | (_, Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
                 }

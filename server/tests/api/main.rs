@@ -22,6 +22,7 @@ mod interventions;
 mod jobs;
 mod memory;
 mod monitor;
+mod pages;
 mod persona_depth;
 mod personas;
 mod processes;

@@ -1,0 +1,67 @@
+//! The dashboard pages as the server renders them: every page answers 200 for a
+//! logged-in operator, and the data it hands the browser for hydration
+//! (`__RESOLVED_RESOURCES`) holds no error. During SSR the router may build a page more
+//! than once and drop the extra copies; a resource whose fetcher made a second server
+//! call after an `.await` then serialized that call's error ("AppState missing from
+//! context") for the browser, which hydrated an error box into the server's table and
+//! panicked (the monitor list did, about one load in five).
+
+use crate::helpers::{spawn_app, Backend};
+use crate::on_both;
+use reqwest::StatusCode;
+
+/// The serialized resource values in a page, as `(id, JSON text)`.
+fn resolved_resources(html: &str) -> Vec<(String, String)> {
+    let marker = "__RESOLVED_RESOURCES[";
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(marker) {
+        rest = &rest[at + marker.len()..];
+        let id = rest.split(']').next().unwrap_or_default().to_string();
+        // `] = "<escaped JSON>";`
+        let value = rest.split_once("= \"").map(|(_, v)| v).unwrap_or_default();
+        let mut end = 0;
+        let bytes = value.as_bytes();
+        while end < bytes.len() && !(bytes[end] == b'"' && (end == 0 || bytes[end - 1] != b'\\')) {
+            end += 1;
+        }
+        out.push((id, value[..end].replace("\\\"", "\"")));
+    }
+    out
+}
+
+async fn dashboard_pages_hand_the_browser_no_errors(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    for u in ["amy", "ben"] {
+        assert_eq!(app.chat(u, &format!("hello from {u}")).await.0, StatusCode::OK);
+    }
+    let pages = [
+        "/dashboard",
+        "/dashboard/monitor",
+        "/dashboard/monitor/amy",
+        "/dashboard/memory",
+        "/dashboard/jobs",
+        "/dashboard/guardrails",
+        "/dashboard/audit",
+        "/dashboard/end-users",
+        "/dashboard/settings",
+        "/dashboard/library",
+        "/dashboard/trash",
+        "/dashboard/personas/1/playground",
+    ];
+    for page in pages {
+        // The extra copies come and go with timing: several loads per page.
+        for _ in 0..12 {
+            let resp = app.client.get(format!("{}{page}", app.base)).send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK, "{page}");
+            let html = resp.text().await.unwrap();
+            let resources = resolved_resources(&html);
+            assert!(!resources.is_empty(), "{page} hands the browser its data");
+            for (id, value) in resources {
+                assert!(!value.contains("{\"Err\":"), "{page}: resource {id} is an error: {value}");
+            }
+        }
+    }
+}
+on_both!(dashboard_pages_hand_the_browser_no_errors);
