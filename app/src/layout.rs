@@ -44,6 +44,9 @@ pub fn DashboardLayout() -> impl IntoView {
     // Blocking, so that a logged-out request gets a real 302 before any HTML is sent.
     let me = Resource::new_blocking(|| (), |_| current_operator());
     let logout = ServerAction::<Logout>::new();
+    // On narrow screens the navigation folds behind a Menu button (CSS shows it open
+    // on wide ones); following a link folds it again.
+    let menu_open = RwSignal::new(false);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -52,7 +55,21 @@ pub fn DashboardLayout() -> impl IntoView {
                         <div class="dashboard">
                             <header class="topbar">
                                 <span class="brand">"PromptDev"</span>
-                                <nav aria-label="Dashboard">
+                                <button
+                                    type="button"
+                                    class="menu-toggle"
+                                    aria-controls="dashboard-nav"
+                                    aria-expanded=move || menu_open.get().to_string()
+                                    on:click=move |_| menu_open.update(|o| *o = !*o)
+                                >
+                                    "Menu"
+                                </button>
+                                <nav
+                                    id="dashboard-nav"
+                                    aria-label="Dashboard"
+                                    class:open=move || menu_open.get()
+                                    on:click=move |_| menu_open.set(false)
+                                >
                                     <A href="/dashboard" exact=true>"Personas"</A>
                                     <A href="/dashboard/library">"Library"</A>
                                     <A href="/dashboard/trash">"Trash"</A>
