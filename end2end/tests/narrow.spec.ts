@@ -79,3 +79,25 @@ test("at 390 px the dashboard pages and the editor fit the screen", async ({ pag
   await expect(page.getByTestId("playground-reply").first()).toBeVisible();
   await expectNoSidewaysScroll(page, "the playground's results");
 });
+
+test("at 390 px the dashboard navigation folds behind a Menu button", async ({ page }) => {
+  await login(page);
+  const nav = page.getByRole("navigation", { name: "Dashboard" });
+  const menu = page.getByRole("button", { name: "Menu" });
+  // Folded: the page starts right under the top bar.
+  await expect(nav).toBeHidden();
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+  await page.screenshot({ path: test.info().outputPath("nav-folded-390.png") });
+
+  await menu.click();
+  await expect(menu).toHaveAttribute("aria-expanded", "true");
+  await expect(nav.getByRole("link", { name: "Monitor" })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("nav-open-390.png") });
+  await expectNoSidewaysScroll(page, "the open menu");
+
+  // Following a link goes there and folds the menu again.
+  await nav.getByRole("link", { name: "Jobs" }).click();
+  await expect(page.getByRole("heading", { name: "Jobs", level: 1 })).toBeVisible();
+  await expect(nav).toBeHidden();
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+});
