@@ -96,7 +96,7 @@ pub fn apply_event(current: &mut ChatHistory, streaming: &mut Option<Streaming>,
             current.available = *available;
             Applied { answered: false, reload: true }
         }
-        LiveEvent::Persona { .. } | LiveEvent::Alert { .. } => Applied::default(),
+        LiveEvent::Persona { .. } | LiveEvent::Alert { .. } | LiveEvent::Memory { .. } => Applied::default(),
     }
 }
 

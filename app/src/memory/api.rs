@@ -53,7 +53,7 @@ pub async fn approve_memory(id: i64, value: Option<String>) -> AppResult<MemoryE
     ctx::guard(async move {
         let (state, op) = ctx::operator().await?;
         let edited = value.map(|v| serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v)));
-        approval::approve(&state.db, op.workspace(), id, edited.as_ref(), &op.email).await
+        approval::approve(&state, op.workspace(), id, edited.as_ref(), &op.email).await
     })
     .await
 }
@@ -65,7 +65,7 @@ pub async fn reject_memory(id: i64) -> AppResult<()> {
     use crate::engine::memory::approval;
     ctx::guard(async move {
         let (state, op) = ctx::operator().await?;
-        approval::reject(&state.db, op.workspace(), id, &op.email).await
+        approval::reject(&state, op.workspace(), id, &op.email).await
     })
     .await
 }

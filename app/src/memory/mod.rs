@@ -13,10 +13,6 @@ use api::{load_memory_page, ApproveMemory, RejectMemory, SetExtraction, SetPerso
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-/// How often the open queue reloads besides live events (ms): facts arrive from a job
-/// after the reply, without an event of their own.
-const POLL_MS: u64 = 4000;
-
 /// Who or what set an entry, for the monitor's memory table: "set by ops@x (dashboard)",
 /// "extracted from message 12, approved by ops@x", "extracted from message 12".
 pub fn provenance(e: &MemoryEntry) -> String {
@@ -60,8 +56,9 @@ pub fn MemoryPage() -> impl IntoView {
     }
 }
 
-/// The switches and the queue; loaded once, then reloaded in place after each action,
-/// each new message (live) and every few seconds.
+/// The switches and the queue; loaded once, then reloaded in place after each action
+/// and each live message or memory change (a fact the job extracted arrives as
+/// [`LiveEvent::Memory`]).
 #[component]
 fn MemoryPanels(p: crate::types::MemoryPage) -> impl IntoView {
     let set_mode = ServerAction::<SetExtraction>::new();
@@ -70,18 +67,8 @@ fn MemoryPanels(p: crate::types::MemoryPage) -> impl IntoView {
     let reject = ServerAction::<RejectMemory>::new();
     let tick = RwSignal::new(0u64);
     use_live_events("/admin/events".into(), move |ev| {
-        if matches!(ev, LiveEvent::Message { .. }) {
+        if matches!(ev, LiveEvent::Message { .. } | LiveEvent::Memory { .. }) {
             tick.update(|t| *t += 1);
-        }
-    });
-    Effect::new(move |_| {
-        if let Ok(h) = set_interval_with_handle(
-            move || {
-                tick.try_update(|t| *t += 1);
-            },
-            std::time::Duration::from_millis(POLL_MS),
-        ) {
-            on_cleanup(move || h.clear());
         }
     });
     let current = RwSignal::new(p);

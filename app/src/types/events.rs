@@ -24,13 +24,17 @@ pub enum LiveEvent {
     /// A persona was activated, deactivated or deleted: open chats on it reload. Sent to
     /// every end user of the workspace.
     Persona { persona_id: i64, available: bool },
+    /// A user's memory or its approval queue changed outside an operator's own form: a
+    /// background job extracted facts, or another operator approved or rejected one. The
+    /// Memory page, the monitor and the wall reload. Operators only.
+    Memory { user_id: String },
 }
 
 impl LiveEvent {
     /// Whether only operators get this event (never an end user's `/chat/events`, even
-    /// when it is about them): alerts.
+    /// when it is about them): alerts and memory changes.
     pub fn operators_only(&self) -> bool {
-        matches!(self, LiveEvent::Alert { .. })
+        matches!(self, LiveEvent::Alert { .. } | LiveEvent::Memory { .. })
     }
 
     /// The end user the event is about; None for events about the whole workspace.
@@ -39,7 +43,8 @@ impl LiveEvent {
             LiveEvent::Message { user_id, .. }
             | LiveEvent::Delta { user_id, .. }
             | LiveEvent::Waiting { user_id, .. }
-            | LiveEvent::State { user_id, .. } => Some(user_id),
+            | LiveEvent::State { user_id, .. }
+            | LiveEvent::Memory { user_id } => Some(user_id),
             LiveEvent::Alert { alert } => Some(&alert.user_id),
             LiveEvent::Persona { .. } => None,
         }

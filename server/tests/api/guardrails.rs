@@ -3,10 +3,9 @@
 //! it was sent), alerts on the live bus, backtests, and the audit trail.
 
 use crate::fake_llm::Scripted;
-use crate::helpers::{request_with, spawn_app, Backend, TestApp};
+use crate::helpers::{events_until, request_with, spawn_app, Backend, TestApp};
 use crate::on_both;
 use app::types::PAUSE_NOTICE;
-use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -39,25 +38,6 @@ fn senders_and_contents(conv: &Value) -> Vec<(String, String)> {
         .iter()
         .map(|m| (m["sender"].as_str().unwrap().to_string(), m["content"].as_str().unwrap().to_string()))
         .collect()
-}
-
-/// Reads `/admin/events` until `until` appears in it (10 s at most); returns what was read.
-async fn events_until<S, B>(stream: &mut S, until: &str) -> String
-where
-    S: futures::Stream<Item = reqwest::Result<B>> + Unpin,
-    B: AsRef<[u8]>,
-{
-    let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !seen.contains(until) {
-        let chunk = tokio::time::timeout_at(deadline, stream.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {until} in: {seen}"))
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(chunk.as_ref()));
-    }
-    seen
 }
 
 async fn the_originals_routes_and_shapes(b: Backend) {
@@ -299,6 +279,12 @@ async fn blocked_input_calls_no_llm_and_answers_the_rules_reply(b: Backend) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["reply"], "echo: hello");
     assert_eq!(app.llm.calls(), 1);
+    // …and the persona never reads the blocked text later: neither it nor the rule's reply
+    // is in the next turn's history.
+    let sent = app.llm.last_messages();
+    let contents: Vec<&str> = sent.as_array().unwrap().iter().filter_map(|m| m["content"].as_str()).collect();
+    assert!(!contents.iter().any(|c| c.contains("hunter2") || c.contains("never share passwords")), "{contents:?}");
+    assert_eq!(contents.last(), Some(&"hello"));
 }
 on_both!(blocked_input_calls_no_llm_and_answers_the_rules_reply);
 

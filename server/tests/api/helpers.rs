@@ -202,3 +202,23 @@ macro_rules! on_both {
         }
     };
 }
+
+/// Reads `/admin/events` until `until` appears in it (10 s at most); returns what was read.
+pub async fn events_until<S, B>(stream: &mut S, until: &str) -> String
+where
+    S: futures::Stream<Item = reqwest::Result<B>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    use futures::StreamExt;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains(until) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {until} in: {seen}"))
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+    }
+    seen
+}

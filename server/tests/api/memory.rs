@@ -3,7 +3,7 @@
 //! (approve, edit then approve, reject), audit rows, and failures that leave the chat alone.
 
 use crate::fake_llm::Scripted;
-use crate::helpers::{request_with, spawn_app, Backend, TestApp};
+use crate::helpers::{events_until, request_with, spawn_app, Backend, TestApp};
 use crate::on_both;
 use crate::webhook_receiver::wait_until;
 use app::engine::memory::extraction;
@@ -178,7 +178,11 @@ async fn approval_queue_approves_edits_and_rejects(b: Backend) {
                 .to_string(),
         ),
     );
+    let events = app.client.get(format!("{}/admin/events", app.base)).send().await.unwrap();
+    let mut events = events.bytes_stream();
     let msg = turn(&app, "ana", id, "I'm Ana, I hike and I have a cat").await;
+    // Operators' open pages learn of the queued facts live (no polling).
+    events_until(&mut events, r#"{"type":"memory","user_id":"ana"}"#).await;
     wait_until("three facts wait", 20, || async { pending(&app).await.len() == 3 }).await;
     let queue = pending(&app).await;
     assert_eq!(queue.iter().map(|c| c["key"].as_str().unwrap()).collect::<Vec<_>>(), vec!["name", "likes", "pet"]);

@@ -5,11 +5,12 @@
 
 use super::{serialise_value, write, SetBy};
 use crate::engine::db::Db;
+use crate::engine::AppState;
 use crate::engine::ids::{MessageId, WorkspaceId};
 use crate::engine::store::audit;
 use crate::engine::store::memory as store;
 use crate::error::{AppError, AppResult};
-use crate::types::{MemoryCandidate, MemoryEntry};
+use crate::types::{LiveEvent, MemoryCandidate, MemoryEntry};
 
 /// Most facts one listing returns.
 pub const MAX_LISTED: i64 = 500;
@@ -40,14 +41,16 @@ async fn pending_one(db: &Db, ws: WorkspaceId, id: i64) -> AppResult<(crate::eng
 
 /// Approves pending fact `id` — with `edited` as its value when given — and writes it to
 /// the user's memory (source `extraction`, set by `actor`). Errors: `NotFound`,
-/// `Conflict` (decided already), `Invalid` (value over 16 KiB).
+/// `Conflict` (decided already), `Invalid` (value over 16 KiB). Publishes
+/// [`LiveEvent::Memory`] (other operators' open pages follow).
 pub async fn approve(
-    db: &Db,
+    state: &AppState,
     ws: WorkspaceId,
     id: i64,
     edited: Option<&serde_json::Value>,
     actor: &str,
 ) -> AppResult<MemoryEntry> {
+    let db = &state.db;
     let (eu, c) = pending_one(db, ws, id).await?;
     let value = edited.cloned().unwrap_or_else(|| c.value.clone());
     serialise_value(&value)?;
@@ -55,16 +58,21 @@ pub async fn approve(
         return Err(AppError::Conflict { message: "this fact was decided already".into() });
     }
     let by = SetBy::extraction(MessageId(c.source_message_id), Some(actor));
-    write(db, ws, (eu, &c.user_id), &c.key, &value, by).await
+    let entry = write(db, ws, (eu, &c.user_id), &c.key, &value, by).await?;
+    state.events.publish(ws, LiveEvent::Memory { user_id: c.user_id });
+    Ok(entry)
 }
 
 /// Rejects pending fact `id` (it never reaches the memory), audited as `memory_reject`.
-/// Errors: `NotFound`, `Conflict` (decided already).
-pub async fn reject(db: &Db, ws: WorkspaceId, id: i64, actor: &str) -> AppResult<()> {
+/// Errors: `NotFound`, `Conflict` (decided already). Publishes [`LiveEvent::Memory`].
+pub async fn reject(state: &AppState, ws: WorkspaceId, id: i64, actor: &str) -> AppResult<()> {
+    let db = &state.db;
     let (_, c) = pending_one(db, ws, id).await?;
     if !store::decide(db, ws, id, "rejected", actor).await? {
         return Err(AppError::Conflict { message: "this fact was decided already".into() });
     }
     let before = serde_json::to_value(&c).map_err(|e| crate::engine::internal("candidate json", e))?;
-    audit::record_change(db, ws, actor, "memory_reject", &c.user_id, Some(&before), None).await
+    audit::record_change(db, ws, actor, "memory_reject", &c.user_id, Some(&before), None).await?;
+    state.events.publish(ws, LiveEvent::Memory { user_id: c.user_id });
+    Ok(())
 }

@@ -14,7 +14,7 @@ use crate::engine::store::messages::SessionRef;
 use crate::engine::store::sentiment::message_target;
 use crate::engine::AppState;
 use crate::error::AppResult;
-use crate::types::{ExtractionMode, MemorySource, Message, Sender};
+use crate::types::{ExtractionMode, LiveEvent, MemorySource, Message, Sender};
 use serde::{Deserialize, Serialize};
 
 /// The instruction the memory job sends (the system message). Its first sentence is
@@ -122,6 +122,7 @@ pub async fn run_job(state: &AppState, payload: &serde_json::Value) -> Result<()
     let known: Vec<String> = existing.iter().map(|e| e.key.clone()).collect();
     let answer = ask(state, at, SOURCE, EXTRACTION_INSTRUCTION, &prompt(&known, &target.content), MAX_TOKENS).await?;
     let facts = parse_facts(&answer).map_err(JobError::Fail)?;
+    let mut changed = false;
     for (key, value) in facts {
         let current = existing.iter().find(|e| e.key == key);
         if current.is_some_and(|e| e.value == value) {
@@ -134,6 +135,7 @@ pub async fn run_job(state: &AppState, payload: &serde_json::Value) -> Result<()
                 }
                 let by = SetBy::extraction(p.message_id, None);
                 write(db, at.workspace_id, (at.end_user_id, &at.user_id), &key, &value, by).await.map_err(retry)?;
+                changed = true;
             }
             ExtractionMode::Approval => {
                 let raw = serde_json::to_string(&value).map_err(|e| JobError::Fail(e.to_string()))?;
@@ -149,9 +151,13 @@ pub async fn run_job(state: &AppState, payload: &serde_json::Value) -> Result<()
                     raw: &raw,
                 };
                 store::insert_candidate(db, at.workspace_id, &c).await.map_err(retry)?;
+                changed = true;
             }
             ExtractionMode::Off => {}
         }
+    }
+    if changed {
+        state.events.publish(at.workspace_id, LiveEvent::Memory { user_id: at.user_id.clone() });
     }
     Ok(())
 }

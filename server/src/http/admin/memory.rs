@@ -119,7 +119,7 @@ async fn approve(
         }
     };
     let ws = op.workspace();
-    let entry = approval::approve(&state.db, ws, id, edited.as_ref(), &op.email).await?;
+    let entry = approval::approve(&state, ws, id, edited.as_ref(), &op.email).await?;
     let user_id = approval::get(&state.db, ws, id).await?.user_id;
     let memory_id = memory::memory_id(&state.db, ws, &user_id, &entry.key).await?;
     Ok(Json(entry_json(&user_id, memory_id, &entry)))
@@ -131,7 +131,7 @@ async fn reject(
     Operator(op): Operator,
     Path(id): Path<i64>,
 ) -> ApiResult<serde_json::Value> {
-    approval::reject(&state.db, op.workspace(), id, &op.email).await?;
+    approval::reject(&state, op.workspace(), id, &op.email).await?;
     Ok(Json(json!({"id": id, "status": "rejected"})))
 }
 
