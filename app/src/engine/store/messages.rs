@@ -226,6 +226,14 @@ pub async fn history_len(db: &Db, ws: WorkspaceId, session: SessionId, before: M
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Which messages the turn for user message `$3` sees (`$1` workspace, `$2` session):
+/// conversational senders only, stored before `$3` or answering an earlier message, and
+/// neither a message an input guardrail blocked nor the rule's reply that stood in for
+/// it — the persona never reads blocked text. The summary's outline uses the same set.
+pub(super) const SEEN: &str = "workspace_id = $1 AND session_id = $2 AND sender IN ('user', 'assistant', 'operator') \
+     AND (id < $3 OR reply_to < $3) AND COALESCE(turn_status, '') <> 'blocked' \
+     AND NOT EXISTS (SELECT 1 FROM messages b WHERE b.id = messages.reply_to AND b.turn_status = 'blocked')";
+
 /// The last `window` conversational messages (user, assistant, operator) the turn for
 /// user message `before` sees, in conversation order, oldest first: messages stored
 /// before it, and replies to earlier messages even when stored after it (messages sent
@@ -239,9 +247,7 @@ pub async fn history_window(
     window: u32,
 ) -> AppResult<Vec<HistoryItem>> {
     let rows: Vec<HistoryRow> = sqlx::query_as(
-        "SELECT sender, content, created_at FROM messages WHERE workspace_id = $1 AND session_id = $2 \
-         AND sender IN ('user', 'assistant', 'operator') AND (id < $3 OR reply_to < $3) \
-         ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $4",
+        &format!("SELECT sender, content, created_at FROM messages WHERE {SEEN} ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $4"),
     )
     .bind(ws)
     .bind(session)

@@ -2,6 +2,8 @@
 //! window, and the outline of a chat's messages (ids and lengths, in conversation order)
 //! that the token budget and the summary job read.
 
+// Which messages a turn can see: the same set as the history window.
+use super::messages::SEEN;
 use super::{sender, Corrupt};
 use crate::engine::db::Db;
 use crate::engine::ids::{EndUserId, MessageId, PersonaId, SessionId, WorkspaceId};
@@ -19,11 +21,6 @@ pub struct OutlineItem {
 /// The conversation order of `messages` (a reply right after the message it answers), as
 /// in `messages::history_window`.
 const ORDER: &str = "ORDER BY COALESCE(reply_to, id), id";
-
-/// Which messages a turn can see: conversational senders only, stored before `$3` or
-/// answering an earlier message.
-const SEEN: &str = "workspace_id = $1 AND session_id = $2 AND sender IN ('user', 'assistant', 'operator') \
-     AND (id < $3 OR reply_to < $3)";
 
 /// The conversational messages (user, assistant, operator) the turn for user message
 /// `before` could see, oldest first: the same set and order `messages::history_window`
