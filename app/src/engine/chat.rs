@@ -5,7 +5,7 @@
 
 use super::db::Db;
 use super::ids::{EndUserId, MessageId, PersonaId, SessionId, WorkspaceId};
-use super::store::{accounts, end_users, messages, personas as persona_store, sessions, user_state};
+use super::store::{accounts, assignments, end_users, messages, personas as persona_store, sessions, user_state};
 use super::{now_ms, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::{ChatHistory, ChatPersona, LiveEvent, Message, Sender};
@@ -123,8 +123,8 @@ pub async fn is_halted(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResu
 }
 
 /// The chat as the user sees it when opening a persona: all messages of the session.
-/// `persona_id` None opens the persona the user last wrote to (if it is still offered),
-/// else the first one offered. A read: a visitor who never writes leaves no user or
+/// `persona_id` None opens the persona an operator assigned to the user, else the one the
+/// user last wrote to (each if it is still offered), else the first one offered. A read: a visitor who never writes leaves no user or
 /// session behind. Errors: `Invalid` (user id), `NotFound` (persona unknown, deleted or a draft).
 pub async fn history(
     state: &AppState,
@@ -134,15 +134,33 @@ pub async fn history(
 ) -> AppResult<ChatHistory> {
     let user_id = parse_user_id(user_id)?;
     let end_user = end_users::find(&state.db, ws, &user_id).await?;
-    let choice = match (persona_id, end_user) {
-        (Some(id), _) => PersonaChoice::Id(id),
-        (None, Some(eu)) => match persona_store::last_chatted(&state.db, ws, eu).await? {
-            Some(id) => PersonaChoice::Id(id),
-            None => PersonaChoice::First,
+    // An operator's assignment (a test, a rescue) goes before the user's own habit, as
+    // long as the assigned persona is still offered.
+    let assigned = match (persona_id, end_user) {
+        (None, Some(eu)) => match assignments::get(&state.db, ws, eu).await?.and_then(|a| a.persona_id) {
+            Some(id) => match chat_persona(&state.db, ws, &PersonaChoice::Id(PersonaId(id))).await {
+                Ok(found) => Some(found),
+                Err(AppError::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            },
+            None => None,
         },
-        (None, None) => PersonaChoice::First,
+        _ => None,
     };
-    let (persona, available) = chat_persona(&state.db, ws, &choice).await?;
+    let (persona, available) = match assigned {
+        Some(found) => found,
+        None => {
+            let choice = match (persona_id, end_user) {
+                (Some(id), _) => PersonaChoice::Id(id),
+                (None, Some(eu)) => match persona_store::last_chatted(&state.db, ws, eu).await? {
+                    Some(id) => PersonaChoice::Id(id),
+                    None => PersonaChoice::First,
+                },
+                (None, None) => PersonaChoice::First,
+            };
+            chat_persona(&state.db, ws, &choice).await?
+        }
+    };
     let Some(end_user) = end_user else {
         return Ok(ChatHistory { session_id: None, persona, messages: Vec::new(), paused: false, available });
     };

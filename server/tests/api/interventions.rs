@@ -209,6 +209,11 @@ async fn assignments_change_the_version_that_answers(b: Backend) {
     assert_ne!(last_system(&app), "You are Lab one.", "the first persona offered answers first");
     let (s, _) = app.request(Method::PUT, "/admin/users/cal/assignment", Some(json!({"persona_id": id}))).await;
     assert_eq!(s, StatusCode::OK);
+    // The chat page opened without a persona shows the assigned one (not the last chatted).
+    let (_, me) = app.get("/admin/me").await;
+    let ws = app::engine::ids::WorkspaceId(me["workspace_id"].as_i64().unwrap());
+    let opened = app::engine::chat::history(&app.state, ws, "cal", None).await.unwrap();
+    assert_eq!(opened.persona.id, id, "the chat page opens the assigned persona");
     let (s, body) = app.chat("cal", "who are you?").await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(last_system(&app), "You are Lab one.", "the assigned persona answers a chat naming none");
