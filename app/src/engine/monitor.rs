@@ -97,8 +97,7 @@ pub async fn wall(db: &Db, ws: WorkspaceId, operator: &str, q: &WallQuery) -> Ap
             return Err(AppError::invalid("status", "status is halted, flagged or waiting"));
         }
     }
-    let opt = wall::Optional::detect(db).await?;
-    let (mut rows, total) = wall::page(db, ws, operator, q, opt, limit, offset).await?;
+    let (mut rows, total) = wall::page(db, ws, operator, q, limit, offset).await?;
     for r in &mut rows {
         r.last_message = r.last_message.as_deref().map(preview);
     }

@@ -1,7 +1,7 @@
 //! The live wall's queries: every end user of a workspace with status, persona,
-//! last message and unread count, riskiest first, filtered and paged. Reads
-//! `guardrail_hits`, `memory_candidates` and `message_sentiment` when the schema has
-//! them (other features add them), so the wall works with or without.
+//! last message and unread count, riskiest first, filtered and paged (flags from
+//! `guardrail_hits`, waiting for approval from `memory_candidates`, sentiment from
+//! `message_sentiment`).
 //!
 //! Two steps keep a page fast at 100,000 users: one query orders and filters users on
 //! indexed, per-user columns only (`chat_sessions_recent` for last activity; halts,
@@ -9,70 +9,10 @@
 //! returns one page of ids; a second fills in the details of those ids only.
 
 use super::sender;
-use crate::engine::db::{Db, Dialect};
+use crate::engine::db::Db;
 use crate::engine::ids::WorkspaceId;
 use crate::error::AppResult;
 use crate::types::{WallQuery, WallRow};
-
-/// Whether `table` (and `column` in it, when given) exists in the database.
-pub async fn has(db: &Db, table: &str, column: Option<&str>) -> AppResult<bool> {
-    let n: i64 = match (db.dialect, column) {
-        (Dialect::Sqlite, None) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1")
-                .bind(table)
-                .fetch_one(&db.pool)
-                .await?
-        }
-        (Dialect::Sqlite, Some(c)) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2")
-                .bind(table)
-                .bind(c)
-                .fetch_one(&db.pool)
-                .await?
-        }
-        (Dialect::Postgres, None) => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
-        )
-        .bind(table)
-        .fetch_one(&db.pool)
-        .await?,
-        (Dialect::Postgres, Some(c)) => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() \
-                 AND table_name = $1 AND column_name = $2",
-            )
-            .bind(table)
-            .bind(c)
-            .fetch_one(&db.pool)
-            .await?
-        }
-    };
-    Ok(n > 0)
-}
-
-/// What the schema offers the wall besides its own tables.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Optional {
-    /// `guardrail_hits` (flags).
-    pub hits: bool,
-    /// `memory_candidates.status` (memory waiting for approval).
-    pub pending_memory: bool,
-    /// `message_sentiment` with `end_user_id`, `message_id` and `valence`.
-    pub sentiment: bool,
-}
-
-impl Optional {
-    /// Looks the optional tables up.
-    pub async fn detect(db: &Db) -> AppResult<Self> {
-        Ok(Optional {
-            hits: has(db, "guardrail_hits", Some("session_id")).await?,
-            pending_memory: has(db, "memory_candidates", Some("status")).await?
-                && has(db, "memory_candidates", Some("end_user_id")).await?,
-            sentiment: has(db, "message_sentiment", Some("valence")).await?
-                && has(db, "message_sentiment", Some("end_user_id")).await?,
-        })
-    }
-}
 
 enum Bind {
     I64(i64),
@@ -87,24 +27,12 @@ fn next(b: Bind, binds: &mut Vec<Bind>) -> String {
 
 /// The ordering query's FROM … WHERE, per-user columns `halted`, `flagged`, `waiting`,
 /// `sentiment`, `last_at`; `$1` is the workspace.
-fn ranked(opt: Optional, q: &WallQuery, binds: &mut Vec<Bind>) -> String {
-    let flagged = if opt.hits {
-        "CASE WHEN g.hit_at IS NOT NULL AND g.hit_at > COALESCE(a.acted_at, 0) THEN 1 ELSE 0 END"
-    } else {
-        "0"
-    };
-    let waiting = if opt.pending_memory {
-        "CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 AND mc.end_user_id = u.id \
-         AND mc.status = 'pending') THEN 1 ELSE 0 END"
-    } else {
-        "0"
-    };
-    let sentiment = if opt.sentiment {
-        "(SELECT CAST(ms.valence AS DOUBLE PRECISION) FROM message_sentiment ms WHERE ms.workspace_id = $1 \
-         AND ms.end_user_id = u.id ORDER BY ms.message_id DESC LIMIT 1)"
-    } else {
-        "CAST(NULL AS DOUBLE PRECISION)"
-    };
+fn ranked(q: &WallQuery, binds: &mut Vec<Bind>) -> String {
+    let flagged = "CASE WHEN g.hit_at IS NOT NULL AND g.hit_at > COALESCE(a.acted_at, 0) THEN 1 ELSE 0 END";
+    let waiting = "CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 \
+         AND mc.end_user_id = u.id AND mc.status = 'pending') THEN 1 ELSE 0 END";
+    let sentiment = "(SELECT CAST(ms.valence AS DOUBLE PRECISION) FROM message_sentiment ms WHERE ms.workspace_id = $1 \
+         AND ms.end_user_id = u.id ORDER BY ms.message_id DESC LIMIT 1)";
     let mut sql = format!(
         "SELECT u.id, COALESCE(st.halted, 0) AS halted, {flagged} AS flagged, {waiting} AS waiting, \
          {sentiment} AS sentiment, COALESCE(act.last_at, 0) AS last_at \
@@ -113,16 +41,14 @@ fn ranked(opt: Optional, q: &WallQuery, binds: &mut Vec<Bind>) -> String {
          GROUP BY end_user_id) act ON act.end_user_id = u.id \
          LEFT JOIN assignments asg ON asg.end_user_id = u.id"
     );
-    if opt.hits {
-        // Operator actions only: a guardrail's own halt does not clear its flag.
-        sql.push_str(
-            " LEFT JOIN (SELECT s.end_user_id, MAX(h.created_at) AS hit_at FROM guardrail_hits h \
-             JOIN chat_sessions s ON s.id = h.session_id WHERE h.workspace_id = $1 GROUP BY s.end_user_id) g \
-             ON g.end_user_id = u.id \
-             LEFT JOIN (SELECT target, MAX(created_at) AS acted_at FROM audit_log WHERE workspace_id = $1 \
-             AND actor IN (SELECT email FROM accounts) GROUP BY target) a ON a.target = u.external_id",
-        );
-    }
+    // Operator actions only: a guardrail's own halt does not clear its flag.
+    sql.push_str(
+        " LEFT JOIN (SELECT s.end_user_id, MAX(h.created_at) AS hit_at FROM guardrail_hits h \
+         JOIN chat_sessions s ON s.id = h.session_id WHERE h.workspace_id = $1 GROUP BY s.end_user_id) g \
+         ON g.end_user_id = u.id \
+         LEFT JOIN (SELECT target, MAX(created_at) AS acted_at FROM audit_log WHERE workspace_id = $1 \
+         AND actor IN (SELECT email FROM accounts) GROUP BY target) a ON a.target = u.external_id",
+    );
     sql.push_str(" WHERE u.workspace_id = $1");
     if let Some(p) = q.persona_id {
         let n = next(Bind::I64(p), binds);
@@ -184,18 +110,17 @@ struct DetailRow {
 }
 
 /// One page (`limit`, `offset`) of the wall for `operator` (whose unread counts they
-/// are), and how many users match in all. `opt`: see [`Optional::detect`].
+/// are), and how many users match in all.
 pub async fn page(
     db: &Db,
     ws: WorkspaceId,
     operator: &str,
     q: &WallQuery,
-    opt: Optional,
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<WallRow>, i64)> {
     let mut binds = Vec::new();
-    let inner = ranked(opt, q, &mut binds);
+    let inner = ranked(q, &mut binds);
     let filter = status_filter(q);
     let n = binds.len() + 1;
     let sql = format!(
