@@ -9,6 +9,7 @@
 //! events or checks permissions: that is the services' job.
 
 pub mod accounts;
+pub mod advisory;
 pub mod assignments;
 pub mod audit;
 pub mod end_users;

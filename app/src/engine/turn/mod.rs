@@ -33,6 +33,7 @@ use super::ids::{EndUserId, MessageId, PersonaId, SessionId, WorkspaceId};
 use super::llm::StreamEvent;
 use super::locks::KeyedLocks;
 use super::queue::{self, JobError, JobKind};
+use super::store::advisory::{self, LockKind};
 use super::store::{messages, sessions};
 use super::AppState;
 use crate::error::{AppError, AppResult};
@@ -273,10 +274,7 @@ async fn store_user_message(state: &AppState, at: &SessionRef, text: &str) -> Ap
         return chat::store_message_with(state, at, Sender::User, text, meta).await;
     }
     let mut lock = state.db.pool.begin().await?;
-    sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock(2, CAST($1 AS INTEGER))")
-        .bind(at.session_id)
-        .execute(&mut *lock)
-        .await?;
+    advisory::lock(&mut lock, LockKind::SessionMessages, at.session_id.get()).await?;
     // Autocommit on another connection: committed before the lock is released.
     let stored = chat::store_message_with(state, at, Sender::User, text, meta).await;
     lock.commit().await?;
@@ -305,11 +303,7 @@ async fn ensure_session(
         return sessions::insert(&state.db.pool, ws, end_user, persona).await;
     }
     let mut tx = state.db.pool.begin().await?;
-    // Two-key advisory locks live apart from the one-key ones used for sessions.
-    sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock(1, CAST($1 AS INTEGER))")
-        .bind(end_user)
-        .execute(&mut *tx)
-        .await?;
+    advisory::lock(&mut tx, LockKind::UserSessions, end_user.get()).await?;
     let id = match sessions::latest(&mut *tx, ws, end_user, persona).await? {
         Some(id) => id,
         None => sessions::insert(&mut *tx, ws, end_user, persona).await?,
@@ -342,7 +336,7 @@ async fn in_session<T>(
     let mut pg_lock = None;
     if state.db.dialect == Dialect::Postgres {
         let mut tx = state.db.pool.begin().await?;
-        sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)").bind(at.session_id).execute(&mut *tx).await?;
+        advisory::lock(&mut tx, LockKind::SessionTurns, at.session_id.get()).await?;
         pg_lock = Some(tx);
     }
     let ran = work.await;
