@@ -20,6 +20,8 @@
 // Leptos view types of the app nest deeply; laying them out needs more room.
 #![recursion_limit = "512"]
 
+mod common;
+
 use app::engine::config::{Config, LlmConfig};
 use futures::StreamExt;
 use server::startup::Application;
@@ -172,12 +174,7 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://{}", app.addr);
     let (email, password) = app.first_login.clone().expect("fresh database");
     let _server = app.spawn();
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    client
-        .post(format!("{base}/admin/login"))
-        .json(&serde_json::json!({"username": email, "password": password}))
-        .send()
-        .await?;
+    let client = common::log_in(&base, &email, &password).await?;
     println!(
         "machine: {} cores; llama.cpp threads: {threads}; history window 20 messages, {} estimated tokens; mode: {}",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),

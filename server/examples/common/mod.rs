@@ -1,5 +1,8 @@
-//! What the benchmarks that need no LLM share: the real server on a loopback port with
-//! its first operator logged in.
+//! What the benchmarks share: logging in as the first operator, and (for those that need
+//! no LLM) the real server on a loopback port with that operator logged in.
+
+// Each example uses the part it needs.
+#![allow(dead_code)]
 
 use app::engine::config::{Config, LlmConfig};
 use app::engine::AppState;
@@ -45,13 +48,21 @@ pub async fn offline_server(database_url: String) -> anyhow::Result<OfflineServe
     let (email, password) = app.first_login.clone().expect("fresh database");
     let state = app.state.clone();
     let server = app.spawn();
+    let client = log_in(&base, &email, &password).await?;
+    let personas: serde_json::Value = client.get(format!("{base}/admin/templates")).send().await?.json().await?;
+    let persona_id = personas[0]["id"].as_i64().expect("the default persona");
+    Ok(OfflineServer { base, client, state, persona_id, _server: server })
+}
+
+/// A client holding an operator session on the server at `base` (`http://host:port`),
+/// logged in through `POST /admin/login`. Errors: HTTP, or a login the server refused.
+pub async fn log_in(base: &str, email: &str, password: &str) -> anyhow::Result<reqwest::Client> {
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     client
         .post(format!("{base}/admin/login"))
         .json(&serde_json::json!({"username": email, "password": password}))
         .send()
-        .await?;
-    let personas: serde_json::Value = client.get(format!("{base}/admin/templates")).send().await?.json().await?;
-    let persona_id = personas[0]["id"].as_i64().expect("the default persona");
-    Ok(OfflineServer { base, client, state, persona_id, _server: server })
+        .await?
+        .error_for_status()?;
+    Ok(client)
 }
