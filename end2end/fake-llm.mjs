@@ -62,7 +62,8 @@ http
       const msgs = parsed.messages ?? [];
       // Background jobs (memory.spec.ts), recognised by their instruction: memory extraction
       // ("durable facts") answers facts from "My name is X" / "I love Y"; sentiment scoring
-      // ("relational affect") answers a score, negative when the message has "sad".
+      // ("relational affect") answers a score, negative when the message has "sad", and
+      // prose no parser accepts when it has `UNSCORABLE!` (jobs.spec.ts: a failed job).
       const jobPrompt = msgs.find((m) => m.role === "system")?.content ?? "";
       if (jobPrompt.includes("durable facts") || jobPrompt.includes("relational affect")) {
         const text = msgs.filter((m) => m.role === "user").at(-1)?.content ?? "";
@@ -74,6 +75,8 @@ http
           if (name) facts.push({ key: "name", value: name });
           if (likes) facts.push({ key: "likes", value: likes });
           answer = `Facts: ${JSON.stringify({ facts })}`;
+        } else if (text.includes("UNSCORABLE!")) {
+          answer = "I would rather not put a number on feelings.";
         } else {
           const sad = /sad/i.test(text);
           answer = JSON.stringify({ valence: sad ? -0.6 : 0.7, arousal: 0.4, dominance: 0.5, trust: 0.6, engagement: 0.8, confidence: 0.9 });
