@@ -319,6 +319,53 @@ async fn blocked_output_is_replaced_and_max_input_chars_blocks(b: Backend) {
 }
 on_both!(blocked_output_is_replaced_and_max_input_chars_blocks);
 
+/// The text of every `delta` event, and the `done` event's data, of a streamed answer.
+fn streamed(body: &str) -> (String, Value) {
+    let (mut pieces, mut done) = (String::new(), Value::Null);
+    for frame in body.split("\n\n") {
+        let event = frame.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim);
+        let data: String = frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+        match event {
+            Some("delta") => pieces.push_str(serde_json::from_str::<Value>(&data).unwrap()["text"].as_str().unwrap()),
+            Some("done") => done = serde_json::from_str(&data).unwrap(),
+            _ => {}
+        }
+    }
+    (pieces, done)
+}
+
+async fn a_streamed_reply_stops_streaming_where_an_output_rule_matches(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let rules = json!([{"type": "block_output", "name": "codes", "keywords": ["secret code"]}]);
+    let (persona, _) = guarded(&app, "stream", rules).await;
+    app.llm.script([Scripted::Reply("Sure thing, the secret code is 4242 and more words follow".into())]);
+    let body = json!({"user_id": "sy", "message": "tell me", "persona_id": persona, "stream": true});
+    let resp = app.client.post(format!("{}/chat", app.base)).json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (pieces, done) = streamed(&resp.text().await.unwrap());
+    // The pieces before the match went out; the match and the rest never did.
+    assert!(pieces.starts_with("Sure thing"), "{pieces:?}");
+    assert!(!pieces.contains("code") && !pieces.contains("4242") && !pieces.contains("more words"), "{pieces:?}");
+    assert_eq!(done["reply"], app::engine::guardrails::rules::DEFAULT_OUTPUT_REPLY, "{done}");
+    let conv = conversation(&app, "sy").await;
+    assert_eq!(conv["hits"][0]["kind"], "block_output");
+
+    // A reply cut short (the provider failed after some pieces) is screened as well
+    // before its partial text is kept.
+    app.llm.script([Scripted::CutAfter(vec!["Here: ".into(), "secret code ".into(), "77".into()])]);
+    let body = json!({"user_id": "sy", "message": "again", "persona_id": persona, "stream": true});
+    let resp = app.client.post(format!("{}/chat", app.base)).json(&body).send().await.unwrap();
+    let (pieces, _) = streamed(&resp.text().await.unwrap());
+    assert_eq!(pieces, "Here: ");
+    let conv = conversation(&app, "sy").await;
+    let last = conv["messages"].as_array().unwrap().last().unwrap().clone();
+    let replaced = Some(app::engine::guardrails::rules::DEFAULT_OUTPUT_REPLY);
+    assert_eq!((last["content"].as_str(), last["incomplete"].as_bool()), (replaced, Some(true)));
+    assert_eq!(conv["hits"].as_array().unwrap().len(), 2, "{conv}");
+}
+on_both!(a_streamed_reply_stops_streaming_where_an_output_rule_matches);
+
 async fn a_flag_lets_the_reply_through_and_alerts_operators(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;

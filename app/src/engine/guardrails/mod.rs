@@ -8,6 +8,8 @@
 //! - [`instructions`]: `system_instruction` texts, appended after the rendered template.
 //! - [`screen_input`]: before the LLM — `block_input`, `max_input_chars`, `flag`.
 //! - [`screen_output`]: the finished reply — `block_output`, `flag`.
+//! - [`output_watch`]: the reply while it streams — once the text so far matches a rule
+//!   that would replace it, no more pieces are sent.
 //!
 //! Every match is stored as a hit (`guardrail_hits`); `flag` and `halt` raise an alert
 //! ([`super::alerts::raise`]); `halt` pauses the conversation through
@@ -119,9 +121,31 @@ impl OutputScreen {
     }
 }
 
+/// The output rules of a turn in `at` that replace a reply (action block or halt), to
+/// watch it while it streams; None when there are none.
+pub async fn output_watch(state: &AppState, at: &SessionRef) -> AppResult<Option<OutputWatch>> {
+    let Some(set) = active_set(state, at).await? else { return Ok(None) };
+    let Some(compiled) = compiled(&set) else { return Ok(None) };
+    let replacing: Vec<rules::Compiled> =
+        compiled.into_iter().filter(|r| r.applies_to(TextSide::Output) && r.action != RuleAction::Flag).collect();
+    Ok((!replacing.is_empty()).then_some(OutputWatch(replacing)))
+}
+
+/// Output rules that replace a reply, checked against the text streamed so far: once
+/// one matches, the turn sends no more pieces (the user never sees the rest of what the
+/// rule will replace; the finished text is still screened by [`screen_output`]).
+pub struct OutputWatch(Vec<rules::Compiled>);
+
+impl OutputWatch {
+    /// Whether `text_so_far` already matches a replacing rule.
+    pub fn trips(&self, text_so_far: &str) -> bool {
+        !rules::check(&self.0, TextSide::Output, text_so_far).is_empty()
+    }
+}
+
 /// Checks a finished reply of a turn in `at` (before it is stored). A blocking or halting
-/// rule replaces it by its reply (the user may have seen streamed pieces: the stored
-/// message replaces them).
+/// rule replaces it by its reply (streaming stopped at the first piece that matched, see
+/// [`OutputWatch`]; the stored message replaces the pieces the user saw before it).
 pub async fn screen_output(state: &AppState, at: &SessionRef, generated: &str) -> AppResult<OutputScreen> {
     let Some(set) = active_set(state, at).await? else { return Ok(OutputScreen::default()) };
     let Some(compiled) = compiled(&set) else { return Ok(OutputScreen::default()) };

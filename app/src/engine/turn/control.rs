@@ -88,7 +88,8 @@ async fn run_regenerate(
     log.context = Some(context);
     log.message_id = Some(MessageId(user_message.id));
     let id = MessageId(user_message.id);
-    let generated = stages::call_llm(state, at, id, &version, &sent, &mut log).await;
+    let watch = crate::engine::guardrails::output_watch(state, at).await?;
+    let generated = stages::call_llm(state, at, id, &version, &sent, watch.as_ref(), &mut log).await;
     let partial = generated.text.trim().to_string();
     let (text, truncated, incomplete) = match &generated.result {
         Ok(c) => {

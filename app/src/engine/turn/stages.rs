@@ -37,7 +37,8 @@ pub(super) async fn run_one(state: &AppState, at: &SessionRef, user_message: Mes
     log.messages = sent;
     log.context = Some(context.clone());
     log.message_id = Some(id);
-    let generated = call_llm(state, at, id, version, sent, &mut log).await;
+    let watch = guardrails::output_watch(state, at).await?;
+    let generated = call_llm(state, at, id, version, sent, watch.as_ref(), &mut log).await;
     match generated.result {
         Ok(c) => {
             // Output guardrails: a blocking rule's reply is stored instead (the log keeps
@@ -59,7 +60,12 @@ pub(super) async fn run_one(state: &AppState, at: &SessionRef, user_message: Mes
                     incomplete: true,
                     ..Default::default()
                 };
-                Some(chat::store_message_with(state, at, Sender::Assistant, &partial, meta).await?)
+                // A stopped reply is screened like a finished one.
+                let screen = guardrails::screen_output(state, at, &partial).await?;
+                let reply =
+                    chat::store_message_with(state, at, Sender::Assistant, screen.content(&partial), meta).await?;
+                screen.record(state, at, &reply).await?;
+                Some(reply)
             };
             log.response = Some(partial.as_str()).filter(|p| !p.is_empty());
             let (status, outcome) = match (&end, reply) {
@@ -250,7 +256,8 @@ pub(super) struct Generated {
 
 /// Stage 5 — the LLM with the version's settings, streamed: each piece is published
 /// live ([`LiveEvent::Delta`], to the user and to operators) and sent to the watchers of
-/// user message `reply_to`; waiting for the model is published as
+/// user message `reply_to`, until the text so far trips `watch` (the rest is withheld:
+/// the guardrail's reply will stand in for it); waiting for the model is published as
 /// [`LiveEvent::Waiting`]. Stop ([`super::control::stop`]) ends it early. Records
 /// provider, model, latency and time to first token (ms) on `log`. An empty completion
 /// is an error.
@@ -260,6 +267,7 @@ pub(super) async fn call_llm(
     reply_to: MessageId,
     version: &VersionInfo,
     sent: &[ChatMessage],
+    watch: Option<&guardrails::OutputWatch>,
     log: &mut RequestLog<'_>,
 ) -> Generated {
     let req = CompletionRequest::with_settings(sent.to_vec(), &version.settings);
@@ -272,13 +280,18 @@ pub(super) async fn call_llm(
     let started = Instant::now();
     let stop = state.turns.start_generation(at.session_id);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let forward = |ev: StreamEvent, text: &mut String, log: &mut RequestLog<'_>| {
+    let mut withheld = false;
+    let mut forward = |ev: StreamEvent, text: &mut String, log: &mut RequestLog<'_>| {
         let live = match &ev {
             StreamEvent::Delta(piece) => {
                 if log.ttft_ms.is_none() {
                     log.ttft_ms = Some(started.elapsed().as_millis() as i64);
                 }
                 text.push_str(piece);
+                withheld = withheld || watch.is_some_and(|w| w.trips(text));
+                if withheld {
+                    return;
+                }
                 LiveEvent::Delta {
                     user_id: at.user_id.clone(),
                     session_id: at.session_id.get(),
