@@ -39,7 +39,10 @@ test("a failed background job shows its error on the Jobs page and can be retrie
     .toBeGreaterThan(job.finished_at);
 
   // The other states are one click away; "all" lists every job.
-  await op.getByRole("link", { name: "all", exact: true }).click();
+  await op.getByRole("navigation", { name: "Job state" }).getByRole("link", { name: "All", exact: true }).click();
   await expect(op).toHaveURL(/state=all/);
+  const tabs = op.getByRole("navigation", { name: "Job state" });
+  await expect(tabs.getByRole("link", { name: "All", exact: true })).toHaveAttribute("aria-current", "page");
+  await expect(tabs.locator('[aria-current="page"]')).toHaveCount(1);
   await expect(op.getByTestId(`job-${job.id}`)).toBeVisible();
 });

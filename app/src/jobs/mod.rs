@@ -30,8 +30,12 @@ pub fn JobsPage() -> impl IntoView {
         </p>
         <nav class="tabs" aria-label="Job state">
             {JOB_STATES.iter().rev().chain(["all"].iter()).map(|s| {
+                let s: &'static str = *s;
                 let href = format!("/dashboard/jobs?state={s}");
-                view! { <A href=href>{s.to_string()}</A> }
+                // Plain links (the router still handles them): `<A>` marks every tab
+                // current, since they share the path and differ in the query only.
+                let current = move || (state() == s).then_some("page");
+                view! { <a href=href aria-current=current>{tab_label(s)}</a> }
             }).collect_view()}
         </nav>
         <Transition fallback=Loading>
@@ -74,6 +78,12 @@ pub fn JobsPage() -> impl IntoView {
             <p class="ok" role="status">{format!("Job {} is queued again.", j.id)}</p>
         })}
     }
+}
+
+/// A state tab's text: "Failed", "Done", "Running", "Queued", "All".
+fn tab_label(state: &str) -> String {
+    let mut c = state.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// One job: what it is, how far it got, and Retry when it failed.

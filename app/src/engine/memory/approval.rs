@@ -5,10 +5,10 @@
 
 use super::{serialise_value, write, SetBy};
 use crate::engine::db::Db;
-use crate::engine::AppState;
 use crate::engine::ids::{MessageId, WorkspaceId};
 use crate::engine::store::audit;
 use crate::engine::store::memory as store;
+use crate::engine::AppState;
 use crate::error::{AppError, AppResult};
 use crate::types::{LiveEvent, MemoryCandidate, MemoryEntry};
 

@@ -31,7 +31,8 @@ fn ranked(q: &WallQuery, binds: &mut Vec<Bind>) -> String {
     let flagged = "CASE WHEN g.hit_at IS NOT NULL AND g.hit_at > COALESCE(a.acted_at, 0) THEN 1 ELSE 0 END";
     let waiting = "CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 \
          AND mc.end_user_id = u.id AND mc.status = 'pending') THEN 1 ELSE 0 END";
-    let sentiment = "(SELECT CAST(ms.valence AS DOUBLE PRECISION) FROM message_sentiment ms WHERE ms.workspace_id = $1 \
+    let sentiment =
+        "(SELECT CAST(ms.valence AS DOUBLE PRECISION) FROM message_sentiment ms WHERE ms.workspace_id = $1 \
          AND ms.end_user_id = u.id ORDER BY ms.message_id DESC LIMIT 1)";
     let mut sql = format!(
         "SELECT u.id, COALESCE(st.halted, 0) AS halted, {flagged} AS flagged, {waiting} AS waiting, \
