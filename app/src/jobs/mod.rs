@@ -29,8 +29,7 @@ pub fn JobsPage() -> impl IntoView {
             "Retry queues it again."
         </p>
         <nav class="tabs" aria-label="Job state">
-            {JOB_STATES.iter().rev().chain(["all"].iter()).map(|s| {
-                let s: &'static str = *s;
+            {JOB_STATES.iter().rev().chain(["all"].iter()).map(|&s| {
                 let href = format!("/dashboard/jobs?state={s}");
                 // Plain links (the router still handles them): `<A>` marks every tab
                 // current, since they share the path and differ in the query only.
