@@ -124,8 +124,9 @@ pub async fn is_halted(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> AppResu
 
 /// The chat as the user sees it when opening a persona: all messages of the session.
 /// `persona_id` None opens the persona an operator assigned to the user, else the one the
-/// user last wrote to (each if it is still offered), else the first one offered. A read: a visitor who never writes leaves no user or
-/// session behind. Errors: `Invalid` (user id), `NotFound` (persona unknown, deleted or a draft).
+/// user last wrote to (each if it is still offered), else the first one offered. A read:
+/// a visitor who never writes leaves no user or session behind. Errors: `Invalid` (user
+/// id), `NotFound` (persona unknown, deleted or a draft).
 pub async fn history(
     state: &AppState,
     ws: WorkspaceId,
