@@ -1,8 +1,9 @@
 import { expect, type Browser, type Page } from "@playwright/test";
 import { hydrated, login } from "./helpers";
 
-// Shared by the chat specs (streaming.spec.ts, chats.spec.ts): an operator with a
-// published persona, a fresh end user with the chat open, the composer.
+// Shared by the specs that chat (streaming, chats, guardrails, wall, jobs…): an operator
+// with a published persona, a fresh end user with the chat open, the composer, a
+// guardrail set on a persona.
 
 /** An operator's page (logged in) and a published persona made through the REST API. */
 export async function operatorWithPersona(browser: Browser, name: string): Promise<{ op: Page; id: number }> {
@@ -46,4 +47,15 @@ export function failOnDialog(page: Page) {
     await d.dismiss().catch(() => {});
     throw new Error(`a dialog opened: ${d.message()}`);
   });
+}
+
+/** A guardrail of the workspace made through the REST API, used by persona `personaId`. */
+export async function guardrailFor(op: Page, personaId: number, rules: unknown[]): Promise<number> {
+  const name = `e2e_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+  const res = await op.request.post("/admin/guardrails", { data: { name, rules } });
+  expect(res.status()).toBe(201);
+  const id = (await res.json()).id;
+  const use = await op.request.put(`/admin/guardrails/${id}/personas`, { data: { persona_ids: [personaId] } });
+  expect(use.ok()).toBeTruthy();
+  return id;
 }

@@ -1,20 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { composer, openChat, operatorWithPersona, say } from "./chat-helpers";
+import { composer, guardrailFor, openChat, operatorWithPersona, say } from "./chat-helpers";
 import { hydrated, unique } from "./helpers";
 
 // Guardrails: a halt rule trips in a user's chat, and the operator's open monitor tab
 // shows the alert notice and the hit badge without a reload; the editor tests text live.
-
-/** A guardrail of the workspace made through the REST API, used by persona `personaId`. */
-async function guardrailFor(op: import("@playwright/test").Page, personaId: number, rules: unknown[]): Promise<number> {
-  const name = `e2e_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-  const res = await op.request.post("/admin/guardrails", { data: { name, rules } });
-  expect(res.status()).toBe(201);
-  const id = (await res.json()).id;
-  const use = await op.request.put(`/admin/guardrails/${id}/personas`, { data: { persona_ids: [personaId] } });
-  expect(use.ok()).toBeTruthy();
-  return id;
-}
 
 test("a halt rule raises the alert in the operator's open tab and badges the message", async ({ browser }) => {
   const { op, id } = await operatorWithPersona(browser, unique("Guarded"));

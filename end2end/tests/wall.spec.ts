@@ -1,6 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { hydrated, unique } from "./helpers";
-import { openChat, operatorWithPersona, say } from "./chat-helpers";
+import { guardrailFor, openChat, operatorWithPersona, say } from "./chat-helpers";
 
 // The live wall: new users and messages appear without a reload, and a halt (or a
 // guardrail flag) moves a conversation to the top as it happens.
@@ -11,22 +11,9 @@ async function order(op: Page): Promise<string[]> {
   return op.locator("table.wall tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-user") ?? ""));
 }
 
-/** A guardrail with a `flag` rule on `keyword`, used by persona `personaId`. */
-async function flagRule(op: Page, personaId: number, keyword: string) {
-  const name = `e2e_wall_${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-  const res = await op.request.post("/admin/guardrails", {
-    data: { name, rules: [{ type: "flag", name: "needs-review", keywords: [keyword] }] },
-  });
-  expect(res.status()).toBe(201);
-  const use = await op.request.put(`/admin/guardrails/${(await res.json()).id}/personas`, {
-    data: { persona_ids: [personaId] },
-  });
-  expect(use.ok()).toBeTruthy();
-}
-
 test("the live wall shows new conversations and reorders when one is flagged or halted", async ({ browser }) => {
   const { op, id } = await operatorWithPersona(browser, unique("Wall"));
-  await flagRule(op, id, "please review");
+  await guardrailFor(op, id, [{ type: "flag", name: "needs-review", keywords: ["please review"] }]);
   const first = await openChat(browser, `?persona=${id}`);
   await say(first.chat, "First user here");
   const a = await first.uid();

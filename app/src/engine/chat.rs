@@ -138,25 +138,24 @@ pub async fn history(
     // An operator's assignment (a test, a rescue) goes before the user's own habit, as
     // long as the assigned persona is still offered.
     let assigned = match (persona_id, end_user) {
-        (None, Some(eu)) => match assignments::get(&state.db, ws, eu).await?.and_then(|a| a.persona_id) {
-            Some(id) => match chat_persona(&state.db, ws, &PersonaChoice::Id(PersonaId(id))).await {
-                Ok(found) => Some(found),
-                Err(AppError::NotFound { .. }) => None,
-                Err(e) => return Err(e),
-            },
-            None => None,
-        },
+        (None, Some(eu)) => assignments::get(&state.db, ws, eu).await?.and_then(|a| a.persona_id).map(PersonaId),
         _ => None,
     };
-    let (persona, available) = match assigned {
+    let offered = match assigned {
+        Some(id) => match chat_persona(&state.db, ws, &PersonaChoice::Id(id)).await {
+            Err(AppError::NotFound { .. }) => None,
+            found => Some(found?),
+        },
+        None => None,
+    };
+    let (persona, available) = match offered {
         Some(found) => found,
         None => {
             let choice = match (persona_id, end_user) {
                 (Some(id), _) => PersonaChoice::Id(id),
-                (None, Some(eu)) => match persona_store::last_chatted(&state.db, ws, eu).await? {
-                    Some(id) => PersonaChoice::Id(id),
-                    None => PersonaChoice::First,
-                },
+                (None, Some(eu)) => persona_store::last_chatted(&state.db, ws, eu)
+                    .await?
+                    .map_or(PersonaChoice::First, PersonaChoice::Id),
                 (None, None) => PersonaChoice::First,
             };
             chat_persona(&state.db, ws, &choice).await?

@@ -8,8 +8,9 @@
 //! - [`instructions`]: `system_instruction` texts, appended after the rendered template.
 //! - [`screen_input`]: before the LLM — `block_input`, `max_input_chars`, `flag`.
 //! - [`screen_output`]: the finished reply — `block_output`, `flag`.
-//! - [`output_watch`]: the reply while it streams — once the text so far matches a rule
-//!   that would replace it, no more pieces are sent.
+//!   The turn reads its [`output_rules`] once, and watches the reply with them while it
+//!   streams: once the text so far matches a rule that would replace it, no more pieces
+//!   are sent.
 //!
 //! Every match is stored as a hit (`guardrail_hits`); `flag` and `halt` raise an alert
 //! ([`super::alerts::raise`]); `halt` pauses the conversation through
@@ -121,42 +122,42 @@ impl OutputScreen {
     }
 }
 
-/// The output rules of a turn in `at` that replace a reply (action block or halt), to
-/// watch it while it streams; None when there are none.
-pub async fn output_watch(state: &AppState, at: &SessionRef) -> AppResult<Option<OutputWatch>> {
+/// The output rules of a turn in `at`, read and compiled once per turn: watched while the
+/// reply streams ([`OutputRules::trips`]) and applied to the finished text
+/// ([`screen_output`]). None when the turn has no active set.
+pub async fn output_rules(state: &AppState, at: &SessionRef) -> AppResult<Option<OutputRules>> {
     let Some(set) = active_set(state, at).await? else { return Ok(None) };
-    let Some(compiled) = compiled(&set) else { return Ok(None) };
-    let replacing: Vec<rules::Compiled> =
-        compiled.into_iter().filter(|r| r.applies_to(TextSide::Output) && r.action != RuleAction::Flag).collect();
-    Ok((!replacing.is_empty()).then_some(OutputWatch(replacing)))
+    Ok(compiled(&set).map(|compiled| OutputRules { guardrail: set.name, compiled }))
 }
 
-/// Output rules that replace a reply, checked against the text streamed so far: once
-/// one matches, the turn sends no more pieces (the user never sees the rest of what the
-/// rule will replace; the finished text is still screened by [`screen_output`]).
-pub struct OutputWatch(Vec<rules::Compiled>);
+/// A turn's guardrail set, compiled, for its reply ([`output_rules`]).
+pub struct OutputRules {
+    guardrail: String,
+    compiled: Vec<rules::Compiled>,
+}
 
-impl OutputWatch {
-    /// Whether `text_so_far` already matches a replacing rule.
+impl OutputRules {
+    /// Whether `text_so_far` already matches a rule that will replace the reply (block or
+    /// halt): the turn then sends no more pieces, so the user never sees the rest of it.
     pub fn trips(&self, text_so_far: &str) -> bool {
-        !rules::check(&self.0, TextSide::Output, text_so_far).is_empty()
+        rules::check(&self.compiled, TextSide::Output, text_so_far).iter().any(|m| m.action != RuleAction::Flag)
     }
 }
 
-/// Checks a finished reply of a turn in `at` (before it is stored). A blocking or halting
-/// rule replaces it by its reply (streaming stopped at the first piece that matched, see
-/// [`OutputWatch`]; the stored message replaces the pieces the user saw before it).
-pub async fn screen_output(state: &AppState, at: &SessionRef, generated: &str) -> AppResult<OutputScreen> {
-    let Some(set) = active_set(state, at).await? else { return Ok(OutputScreen::default()) };
-    let Some(compiled) = compiled(&set) else { return Ok(OutputScreen::default()) };
-    let found = rules::check(&compiled, TextSide::Output, generated);
+/// Checks a finished (or cut-short) reply before it is stored, with the turn's
+/// [`output_rules`]. A blocking or halting rule replaces it by its reply (streaming
+/// stopped at the first piece that matched; the stored message replaces the pieces the
+/// user saw before it). No rules: nothing to screen.
+pub fn screen_output(output: Option<&OutputRules>, generated: &str) -> OutputScreen {
+    let Some(OutputRules { guardrail, compiled }) = output else { return OutputScreen::default() };
+    let found = rules::check(compiled, TextSide::Output, generated);
     let decisive = rules::decisive(&found).cloned();
     let replacement = decisive
         .as_ref()
         .filter(|m| m.action != RuleAction::Flag)
         .map(|m| compiled[m.index].reply.clone().unwrap_or_else(|| rules::DEFAULT_OUTPUT_REPLY.to_string()));
     let halt = decisive.filter(|m| m.action == RuleAction::Halt);
-    Ok(OutputScreen { guardrail: set.name, found, replacement, halt })
+    OutputScreen { guardrail: guardrail.clone(), found, replacement, halt }
 }
 
 /// Stores a hit per match on message `id`, and raises an alert for each `flag` / `halt`

@@ -88,8 +88,8 @@ async fn run_regenerate(
     log.context = Some(context);
     log.message_id = Some(MessageId(user_message.id));
     let id = MessageId(user_message.id);
-    let watch = crate::engine::guardrails::output_watch(state, at).await?;
-    let generated = stages::call_llm(state, at, id, &version, &sent, watch.as_ref(), &mut log).await;
+    let output = crate::engine::guardrails::output_rules(state, at).await?;
+    let generated = stages::call_llm(state, at, id, &version, &sent, output.as_ref(), &mut log).await;
     let partial = generated.text.trim().to_string();
     let (text, truncated, incomplete) = match &generated.result {
         Ok(c) => {
@@ -112,7 +112,7 @@ async fn run_regenerate(
         return Ok(stages::failed(user_message));
     }
     // The same output guardrails as a new reply: a blocked text is replaced by the rule's reply.
-    let screen = crate::engine::guardrails::screen_output(state, at, &text).await?;
+    let screen = crate::engine::guardrails::screen_output(output.as_ref(), &text);
     let shown = screen.content(&text).to_string();
     let current = chat::message(&state.db, ws, reply_id).await?;
     let alternate = Alternate { content: &shown, persona_version: Some(version.version), truncated, incomplete };

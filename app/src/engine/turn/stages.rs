@@ -37,13 +37,13 @@ pub(super) async fn run_one(state: &AppState, at: &SessionRef, user_message: Mes
     log.messages = sent;
     log.context = Some(context.clone());
     log.message_id = Some(id);
-    let watch = guardrails::output_watch(state, at).await?;
-    let generated = call_llm(state, at, id, version, sent, watch.as_ref(), &mut log).await;
+    let output = guardrails::output_rules(state, at).await?;
+    let generated = call_llm(state, at, id, version, sent, output.as_ref(), &mut log).await;
     match generated.result {
         Ok(c) => {
             // Output guardrails: a blocking rule's reply is stored instead (the log keeps
             // what the model said).
-            let screen = guardrails::screen_output(state, at, &c.content).await?;
+            let screen = guardrails::screen_output(output.as_ref(), &c.content);
             let reply = store_reply(state, at, version, id, &c, screen.content(&c.content), log).await?;
             screen.record(state, at, &reply).await?;
             after_turn(state, at, &user_message).await;
@@ -61,7 +61,7 @@ pub(super) async fn run_one(state: &AppState, at: &SessionRef, user_message: Mes
                     ..Default::default()
                 };
                 // A stopped reply is screened like a finished one.
-                let screen = guardrails::screen_output(state, at, &partial).await?;
+                let screen = guardrails::screen_output(output.as_ref(), &partial);
                 let reply =
                     chat::store_message_with(state, at, Sender::Assistant, screen.content(&partial), meta).await?;
                 screen.record(state, at, &reply).await?;
@@ -256,7 +256,7 @@ pub(super) struct Generated {
 
 /// Stage 5 — the LLM with the version's settings, streamed: each piece is published
 /// live ([`LiveEvent::Delta`], to the user and to operators) and sent to the watchers of
-/// user message `reply_to`, until the text so far trips `watch` (the rest is withheld:
+/// user message `reply_to`, until the text so far trips `output` (the rest is withheld:
 /// the guardrail's reply will stand in for it); waiting for the model is published as
 /// [`LiveEvent::Waiting`]. Stop ([`super::control::stop`]) ends it early. Records
 /// provider, model, latency and time to first token (ms) on `log`. An empty completion
@@ -267,7 +267,7 @@ pub(super) async fn call_llm(
     reply_to: MessageId,
     version: &VersionInfo,
     sent: &[ChatMessage],
-    watch: Option<&guardrails::OutputWatch>,
+    output: Option<&guardrails::OutputRules>,
     log: &mut RequestLog<'_>,
 ) -> Generated {
     let req = CompletionRequest::with_settings(sent.to_vec(), &version.settings);
@@ -288,7 +288,7 @@ pub(super) async fn call_llm(
                     log.ttft_ms = Some(started.elapsed().as_millis() as i64);
                 }
                 text.push_str(piece);
-                withheld = withheld || watch.is_some_and(|w| w.trips(text));
+                withheld = withheld || output.is_some_and(|o| o.trips(text));
                 if withheld {
                     return;
                 }
