@@ -70,13 +70,15 @@ pub fn DashboardLayout() -> impl IntoView {
                                     class:open=move || menu_open.get()
                                     on:click=move |_| menu_open.set(false)
                                 >
-                                    <A href="/dashboard" exact=true>"Personas"</A>
+                                    <A href="/dashboard" exact=true>"Overview"</A>
+                                    <A href="/dashboard/personas" exact=true>"Personas"</A>
                                     <A href="/dashboard/library">"Library"</A>
                                     <A href="/dashboard/trash">"Trash"</A>
                                     <A href="/dashboard/monitor">"Monitor"</A>
                                     <A href="/dashboard/memory">"Memory"</A>
                                     <A href="/dashboard/end-users">"End users"</A>
                                     <A href="/dashboard/audit">"Audit log"</A>
+                                    <A href="/dashboard/requests">"Requests"</A>
                                     <A href="/dashboard/jobs">"Jobs"</A>
                                     <A href="/dashboard/guardrails">"Guardrails"</A>
                                     <A href="/dashboard/settings">"Settings"</A>

@@ -20,8 +20,10 @@ pub mod library;
 pub mod live;
 pub mod memory;
 pub mod monitor;
+pub mod overview;
 pub mod personas;
 pub mod playground;
+pub mod requests;
 pub mod types;
 pub mod workspace_settings;
 
@@ -71,7 +73,8 @@ pub fn App() -> impl IntoView {
                 // Async: the whole page is rendered before it is sent, so it works without
                 // JavaScript and a logged-out visitor gets a real redirect.
                 <ParentRoute path=path!("/dashboard") view=layout::DashboardLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=personas::PersonaList ssr=SsrMode::Async/>
+                    <Route path=path!("") view=overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("personas") view=personas::PersonaList ssr=SsrMode::Async/>
                     <Route path=path!("personas/new") view=personas::NewPersona ssr=SsrMode::Async/>
                     // Routes match in order: static segments before `:id`, which would capture them.
                     <Route path=path!("personas/import") view=library::ImportPage ssr=SsrMode::Async/>
@@ -89,6 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("guardrails") view=guardrails::GuardrailList ssr=SsrMode::Async/>
                     <Route path=path!("guardrails/:id") view=guardrails::GuardrailEditor ssr=SsrMode::Async/>
                     <Route path=path!("jobs") view=jobs::JobsPage ssr=SsrMode::Async/>
+                    <Route path=path!("requests") view=requests::RequestsPage ssr=SsrMode::Async/>
+                    <Route path=path!("requests/:id") view=requests::detail::RequestPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/chat") view=chat::ChatPage ssr=SsrMode::Async/>
                 <Route path=path!("/chat/login") view=chat::login::ChatLoginPage ssr=SsrMode::Async/>

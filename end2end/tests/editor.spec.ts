@@ -209,7 +209,7 @@ test("labels move with a confirmation, custom ones can be removed; share, deacti
   await expect(del).toBeDisabled();
   await confirm.fill(name);
   await del.click();
-  await expect(page).toHaveURL(/\/dashboard\?deleted=Labeller%20/);
+  await expect(page).toHaveURL(/\/dashboard\/personas\?deleted=Labeller%20/);
   await expect(page.getByTestId("deleted-notice")).toContainText("restore it from the Trash for 30 days");
   await expect(page.getByTestId("deleted-notice")).toContainText(`Deleted “${name}”.`);
   await expect(page.getByRole("link", { name, exact: true })).toHaveCount(0);

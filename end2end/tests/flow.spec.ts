@@ -219,6 +219,8 @@ test.describe("without JavaScript", () => {
     await page.getByLabel("Password").fill(process.env.E2E_PASSWORD!);
     await page.getByRole("button", { name: "Log in" }).click();
     await expect(page).toHaveURL(/\/dashboard$/);
+    await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+    await page.goto("/dashboard/personas");
     await expect(page.getByRole("link", { name: "Ava" })).toBeVisible();
   });
 });

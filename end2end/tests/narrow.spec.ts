@@ -49,7 +49,8 @@ test("at 390 px the dashboard pages and the editor fit the screen", async ({ pag
   const del = await page.request.post("/admin/templates", { data: { name: gone, content: "You are gone." } });
   expect((await page.request.delete(`/admin/templates/${(await del.json()).id}`, { data: { confirm_name: gone } })).status()).toBe(204);
 
-  await visit(page, "/dashboard", "Personas");
+  await visit(page, "/dashboard", "Overview");
+  await visit(page, "/dashboard/personas", "Personas");
   await visit(page, "/dashboard/personas/new", "New persona");
   await visit(page, "/dashboard/personas/import", "Import a persona");
   await visit(page, "/dashboard/library", "Library");

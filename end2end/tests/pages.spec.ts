@@ -272,7 +272,7 @@ test.describe("without JavaScript", () => {
     await row.getByRole("button", { name: "Restore" }).click();
     await expect(page).toHaveURL(/\/dashboard\/trash\??$/);
     await expect(row).toHaveCount(0);
-    await page.goto("/dashboard");
+    await page.goto("/dashboard/personas");
     await expect(page.getByRole("link", { name, exact: true })).toBeVisible();
   });
 });

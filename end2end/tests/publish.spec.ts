@@ -98,7 +98,7 @@ test("personas created through the REST API start published", async ({ page }) =
   const name = unique("Restful");
   const res = await page.request.post("/admin/templates", { data: { name, content: "You are Restful." } });
   expect(res.status()).toBe(201);
-  await page.goto("/dashboard");
+  await page.goto("/dashboard/personas");
   await hydrated(page);
   const row = page.getByRole("row").filter({ has: page.getByRole("link", { name, exact: true }) });
   await expect(row).toContainText("v1 in production");

@@ -55,6 +55,17 @@ enum Command {
         #[arg(long)]
         new_name: Option<String>,
     },
+    /// Fill a workspace with demo history (three personas, two versions each, ~50
+    /// messages per end user over 30 days, a request-log row per five messages), then
+    /// aggregate its statistics. For trying the Overview and measuring it at scale.
+    SeedDemo {
+        /// How many messages (at least 100); users = messages / 50.
+        #[arg(long, default_value_t = 100_000)]
+        messages: i64,
+        /// The operator whose workspace receives the data (the first operator by default).
+        #[arg(long, default_value = "admin@promptdev.local")]
+        operator: String,
+    },
 }
 
 /// Where an export goes or an import comes from: exactly one of a folder or a file.
@@ -85,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         Command::PersonaImport { operator, target, on_conflict, new_name } => {
             persona_import(config, &operator, target, &on_conflict, new_name.as_deref()).await
         }
+        Command::SeedDemo { messages, operator } => seed_demo(config, messages, &operator).await,
     }
 }
 
@@ -96,6 +108,27 @@ async fn operator_workspace(config: &Config, email: &str) -> anyhow::Result<(app
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let ws = ws.with_context(|| format!("no active operator {email}"))?;
     Ok((db, ws))
+}
+
+async fn seed_demo(config: Config, messages: i64, operator: &str) -> anyhow::Result<()> {
+    let db = app::engine::db::Db::connect(&config.database_url).await?;
+    if let Some((email, password)) = app::engine::auth::ensure_first_operator(&db).await? {
+        println!("First operator created: {email} / {password} (shown once)");
+    }
+    let ws = operator_workspace(&config, operator).await?.1;
+    let started = std::time::Instant::now();
+    let seeded = app::engine::demo::seed(&db, ws, messages, operator, |line| println!("{line}"))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Seeded {} messages, {} end users, {} request-log rows and personas {} in {:.1} s",
+        seeded.messages,
+        seeded.users,
+        seeded.requests,
+        seeded.personas.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn persona_export(config: Config, operator: &str, name: &str, target: Target) -> anyhow::Result<()> {

@@ -3,7 +3,7 @@
 use crate::http;
 use app::engine::config::Config;
 use app::engine::sessions::AppSessionStore;
-use app::engine::{auth, identity, jobs, turn, AppState};
+use app::engine::{auth, identity, jobs, stats, turn, AppState};
 use app::{shell, App};
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -67,6 +67,8 @@ impl Application {
         // Turns a previous process stopped in the middle of (their messages are stored).
         turn::resume_pending(&state).await?;
         let jobs = jobs::start(&state);
+        // Closed hours into the Overview's tables; the Overview reads later ones raw.
+        stats::spawn_aggregator(state.db.clone(), std::time::Duration::from_secs(60));
         Ok(Application { listener, router, addr, state, first_login, jobs })
     }
 

@@ -20,18 +20,8 @@ pub async fn list_audit(
 ) -> AppResult<AuditPage> {
     use crate::ctx;
     use crate::engine::audit;
-    use crate::error::AppError;
     use crate::types::AuditFilter;
-    let day = |field: &str, v: &str, add_days: i64| -> AppResult<Option<i64>> {
-        let v = v.trim();
-        if v.is_empty() {
-            return Ok(None);
-        }
-        let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map_err(|_| AppError::invalid(field, "a date is YYYY-MM-DD"))?;
-        let start = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or_default();
-        Ok(Some(start + add_days * 86_400_000))
-    };
+    let day = crate::components::day_ms;
     let text = |v: String| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     ctx::guard(async move {
         let (state, op) = ctx::operator().await?;

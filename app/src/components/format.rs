@@ -10,6 +10,19 @@ pub fn format_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }
 
+/// A form's `YYYY-MM-DD` (UTC) as ms, `add_days` later (1 makes an inclusive end date
+/// exclusive); None for a blank field. Errors: `Invalid` on `field` for anything else.
+pub fn day_ms(field: &str, v: &str, add_days: i64) -> Result<Option<i64>, crate::error::AppError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| crate::error::AppError::invalid(field, "a date is YYYY-MM-DD"))?;
+    let start = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or_default();
+    Ok(Some(start + add_days * 86_400_000))
+}
+
 /// Percent-encodes text for a URL path segment or query value (RFC 3986 unreserved
 /// characters stay as they are; every other byte of the UTF-8 becomes `%XX`).
 pub fn percent_encode(s: &str) -> String {

@@ -7,7 +7,7 @@ mod format;
 mod limits;
 
 pub use errors::{ErrorBox, FieldError};
-pub use format::{format_time, percent_encode};
+pub use format::{day_ms, format_time, percent_encode};
 pub use limits::{limit_len, LimitCounter};
 
 use leptos::prelude::*;

@@ -279,7 +279,7 @@ pub fn ImportPage() -> impl IntoView {
     };
 
     view! {
-        <p><A href="/dashboard">"← Personas"</A></p>
+        <p><A href="/dashboard/personas">"← Personas"</A></p>
         <h1>"Import a persona"</h1>
         <p class="muted">"Choose a file exported from PromptDev (every version, its settings and labels), or paste its JSON."</p>
         <form class="editor import-form" on:submit=move |ev| { ev.prevent_default(); start(ImportConflict::Ask); }>

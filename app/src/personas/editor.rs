@@ -434,7 +434,7 @@ fn DangerZone(id: i64, name: String, delete: ServerAction<DeletePersona>) -> imp
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             navigate(
-                &format!("/dashboard?deleted={}", crate::components::percent_encode(&gone_name)),
+                &format!("/dashboard/personas?deleted={}", crate::components::percent_encode(&gone_name)),
                 Default::default(),
             );
         }

@@ -209,7 +209,7 @@ pub fn NewPersona() -> impl IntoView {
                 <p class="hint">"A new persona is a draft: chat offers it once you publish a version."</p>
                 <div class="actions">
                     <button type="submit" disabled=move || create.pending().get() || name_too_long()>"Create persona"</button>
-                    <A href="/dashboard">"Cancel"</A>
+                    <A href="/dashboard/personas">"Cancel"</A>
                 </div>
             </ActionForm>
             <div class="side">

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::memory::router())
         .merge(admin::sentiment::router())
         .merge(admin::requests::router())
+        .merge(admin::stats::router())
         .merge(admin::inspector::router())
         .merge(admin::end_users::router())
         .merge(admin::guardrails::router())

@@ -29,6 +29,7 @@ mod processes;
 mod request_id;
 mod schema;
 mod sentiment;
+mod stats;
 mod streaming;
 mod summary;
 mod turns;

@@ -38,6 +38,8 @@ async fn dashboard_pages_hand_the_browser_no_errors(b: Backend) {
     }
     let pages = [
         "/dashboard",
+        "/dashboard?range=30d",
+        "/dashboard/personas",
         "/dashboard/monitor",
         "/dashboard/monitor/amy",
         "/dashboard/memory",

@@ -237,3 +237,190 @@ pub async fn turn_of(db: &Db, ws: WorkspaceId, id: MessageId) -> AppResult<Optio
     .await?;
     Ok(row.flatten().map(MessageId))
 }
+
+/// Binds of a dynamic query, in placeholder order after `$1` (the workspace).
+enum Bind {
+    I64(i64),
+    Text(String),
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    created_at: i64,
+    external_id: Option<String>,
+    session_id: Option<i64>,
+    message_id: Option<i64>,
+    template_id: Option<i64>,
+    persona: Option<String>,
+    template_version: Option<i64>,
+    source: String,
+    provider: String,
+    model: String,
+    status: String,
+    latency_ms: i64,
+    ttft_ms: Option<i64>,
+    prompt_tokens: Option<i64>,
+    completion_tokens: Option<i64>,
+}
+
+impl From<SummaryRow> for crate::types::RequestSummary {
+    fn from(r: SummaryRow) -> Self {
+        crate::types::RequestSummary {
+            id: r.id,
+            created_at: r.created_at,
+            user_id: r.external_id,
+            session_id: r.session_id,
+            message_id: r.message_id,
+            persona_id: r.template_id,
+            persona: r.persona,
+            version: r.template_version,
+            source: r.source,
+            provider: r.provider,
+            model: r.model,
+            status: r.status,
+            latency_ms: r.latency_ms,
+            ttft_ms: r.ttft_ms,
+            prompt_tokens: r.prompt_tokens,
+            completion_tokens: r.completion_tokens,
+            cost_usd: None,
+        }
+    }
+}
+
+const SUMMARY_SELECT: &str = "SELECT r.id, r.created_at, u.external_id, r.session_id, r.message_id, r.template_id, \
+     t.name AS persona, r.template_version, r.source, r.provider, r.model, r.status, r.latency_ms, r.ttft_ms, \
+     r.prompt_tokens, r.completion_tokens FROM llm_requests r LEFT JOIN end_users u ON u.id = r.end_user_id \
+     LEFT JOIN templates t ON t.id = r.template_id";
+
+/// One page of `ws`'s log matching `f`, newest first: up to `limit` rows and whether
+/// there are more. `limit` is clamped to 1–200.
+pub async fn search(
+    db: &Db,
+    ws: WorkspaceId,
+    f: &crate::types::RequestFilter,
+) -> AppResult<(Vec<crate::types::RequestSummary>, bool)> {
+    let limit = f.limit.unwrap_or(50).clamp(1, 200);
+    let mut binds = Vec::new();
+    let mut next = |b: Bind| {
+        binds.push(b);
+        format!("${}", binds.len() + 1)
+    };
+    let mut sql = format!("{SUMMARY_SELECT} WHERE r.workspace_id = $1");
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(p) = f.persona_id {
+        sql.push_str(&format!(" AND r.template_id = {}", next(Bind::I64(p))));
+    }
+    if let Some(v) = f.version {
+        sql.push_str(&format!(" AND r.template_version = {}", next(Bind::I64(v))));
+    }
+    if let Some(s) = text(&f.status) {
+        sql.push_str(&format!(" AND r.status = {}", next(Bind::Text(s))));
+    }
+    if let Some(s) = text(&f.source) {
+        sql.push_str(&format!(" AND r.source = {}", next(Bind::Text(s))));
+    }
+    if let Some(u) = text(&f.user_id) {
+        sql.push_str(&format!(" AND u.external_id = {}", next(Bind::Text(u))));
+    }
+    if let Some(t) = f.since {
+        sql.push_str(&format!(" AND r.created_at >= {}", next(Bind::I64(t))));
+    }
+    if let Some(t) = f.until {
+        sql.push_str(&format!(" AND r.created_at < {}", next(Bind::I64(t))));
+    }
+    if let Some(c) = f.cursor {
+        sql.push_str(&format!(" AND r.id < {}", next(Bind::I64(c))));
+    }
+    if let Some(q) = text(&f.q) {
+        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let n = next(Bind::Text(format!("%{escaped}%")));
+        sql.push_str(&format!(
+            " AND (LOWER(r.messages) LIKE {n} ESCAPE '\\' OR LOWER(COALESCE(r.response, '')) LIKE {n} ESCAPE '\\' \
+             OR LOWER(COALESCE(r.error, '')) LIKE {n} ESCAPE '\\')"
+        ));
+    }
+    sql.push_str(&format!(" ORDER BY r.id DESC LIMIT {}", limit + 1));
+    let mut query = sqlx::query_as::<_, SummaryRow>(&sql).bind(ws);
+    for b in binds {
+        query = match b {
+            Bind::I64(v) => query.bind(v),
+            Bind::Text(v) => query.bind(v),
+        };
+    }
+    let mut rows: Vec<crate::types::RequestSummary> =
+        query.fetch_all(&db.pool).await?.into_iter().map(Into::into).collect();
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
+/// One row of `ws` in full: the summary, the texts, the turn context (as stored JSON),
+/// cached tokens and whether the texts were dropped. None when not `ws`'s.
+pub async fn detail(db: &Db, ws: WorkspaceId, id: i64) -> AppResult<Option<RequestFull>> {
+    #[derive(sqlx::FromRow)]
+    struct Full {
+        #[sqlx(flatten)]
+        s: SummaryRow,
+        messages: String,
+        response: Option<String>,
+        error: Option<String>,
+        cached_tokens: Option<i64>,
+        context: Option<String>,
+        bodies_dropped: i64,
+    }
+    let sql = SUMMARY_SELECT.replacen(
+        "r.completion_tokens FROM",
+        "r.completion_tokens, r.messages, r.response, r.error, r.cached_tokens, r.context, r.bodies_dropped FROM",
+        1,
+    );
+    let row: Option<Full> = sqlx::query_as(&format!("{sql} WHERE r.workspace_id = $1 AND r.id = $2"))
+        .bind(ws)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(RequestFull {
+        messages: json("llm_requests.messages", &r.messages)?,
+        context: r.context.as_deref().map(|c| json("llm_requests.context", c)).transpose()?,
+        summary: r.s.into(),
+        response: r.response,
+        error: r.error,
+        cached_tokens: r.cached_tokens,
+        bodies_dropped: r.bodies_dropped != 0,
+    }))
+}
+
+/// What [`detail`] reads.
+pub struct RequestFull {
+    pub summary: crate::types::RequestSummary,
+    pub messages: Vec<ChatMessage>,
+    pub response: Option<String>,
+    pub error: Option<String>,
+    pub cached_tokens: Option<i64>,
+    pub context: Option<serde_json::Value>,
+    pub bodies_dropped: bool,
+}
+
+/// Drops the texts (messages sent, reply, context) of `ws`'s rows older than `before`
+/// (ms), keeping their figures; returns how many rows changed.
+pub async fn drop_bodies(db: &Db, ws: WorkspaceId, before: i64) -> AppResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE llm_requests SET messages = '[]', response = NULL, context = NULL, bodies_dropped = 1 \
+         WHERE workspace_id = $1 AND created_at < $2 AND bodies_dropped = 0",
+    )
+    .bind(ws)
+    .bind(before)
+    .execute(&db.pool)
+    .await?
+    .rows_affected())
+}
+
+/// Every workspace with a retention set: (workspace, days).
+pub async fn retention_settings(db: &Db) -> AppResult<Vec<(WorkspaceId, i64)>> {
+    let rows: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, request_body_days FROM workspaces WHERE request_body_days IS NOT NULL")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows.into_iter().map(|(id, d)| (WorkspaceId(id), d)).collect())
+}

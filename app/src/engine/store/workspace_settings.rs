@@ -42,3 +42,21 @@ pub async fn set_webhook_url(db: &Db, ws: WorkspaceId, url: Option<&str>) -> App
     sqlx::query("UPDATE workspaces SET webhook_url = $1 WHERE id = $2").bind(url).bind(ws).execute(&db.pool).await?;
     Ok(())
 }
+
+/// Days `ws`'s request log keeps its texts (None: for ever).
+pub async fn request_body_days(db: &Db, ws: WorkspaceId) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT request_body_days FROM workspaces WHERE id = $1")
+        .bind(ws)
+        .fetch_one(&db.pool)
+        .await?)
+}
+
+/// Sets [`request_body_days`].
+pub async fn set_request_body_days(db: &Db, ws: WorkspaceId, days: Option<i64>) -> AppResult<()> {
+    sqlx::query("UPDATE workspaces SET request_body_days = $1 WHERE id = $2")
+        .bind(days)
+        .bind(ws)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

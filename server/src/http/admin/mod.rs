@@ -17,6 +17,7 @@ pub mod memory;
 pub mod monitor;
 pub mod requests;
 pub mod sentiment;
+pub mod stats;
 pub mod templates;
 pub mod versions;
 pub mod workspace_settings;
