@@ -115,11 +115,13 @@ clippy:
 lint: setup-apt setup-rust fmt clippy
 
 # Time to first reply and tokens/s of the embedded model, through the real server over HTTP.
-# Then the live preview's latency (it runs on every pause in typing).
+# Then the live preview's latency (it runs on every pause in typing), the wall at 100,000
+# users, and the Overview / monitor list / request log on a seeded workspace.
 bench: model
 	cargo run --release -p server --example chat_bench -- $${TURNS:-30} $${CHATS:-4}
 	cargo run --release -p server --example preview_bench -- $${REQUESTS:-500}
 	cargo run --release -p server --example wall_bench -- $${USERS:-100000} $${WALL_REQUESTS:-20}
+	cargo run --release -p server --example overview_bench -- $${MESSAGES:-500000} $${OVERVIEW_REQUESTS:-20}
 
 clean:
 	cargo clean; rm -rf $(TOOLS)

@@ -82,12 +82,17 @@ struct Target {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-            "info,sqlx=warn,tower_sessions=warn,tower_http=warn,llama-cpp-2=warn,llama_cpp_2=warn".into()
-        }))
-        .init();
     let cli = Cli::parse();
+    // Bulk seeding runs statements sqlx would report as slow, by design.
+    let default_filter = match cli.command {
+        Some(Command::SeedDemo { .. }) => "warn,sqlx=error",
+        _ => "info,sqlx=warn,tower_sessions=warn,tower_http=warn,llama-cpp-2=warn,llama_cpp_2=warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()),
+        )
+        .init();
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,

@@ -27,6 +27,7 @@ mod persona_depth;
 mod personas;
 mod processes;
 mod request_id;
+mod requests;
 mod schema;
 mod sentiment;
 mod stats;
