@@ -40,6 +40,8 @@ test("a turn is inspected in the monitor and forked to the playground, both repl
   await reply.getByRole("button", { name: "Inspect" }).click();
   const inspector = reply.getByRole("region", { name: "Turn inspector" });
   await expect(inspector.getByTestId("inspect-version")).toHaveText("v1");
+  // Linked to the call in the request log.
+  await expect(inspector.getByTestId("inspect-request-link")).toHaveAttribute("href", /^\/dashboard\/requests\/\d+$/);
   await expect(inspector.getByTestId("inspect-summary")).toHaveText("none");
   await inspector.getByText(/^Messages sent/).click();
   const sent = inspector.getByTestId("inspect-messages");

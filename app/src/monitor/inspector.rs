@@ -106,8 +106,8 @@ fn Inspection(t: TurnInspection) -> impl IntoView {
         <dl class="inspector-facts">
             <dt>"Template version"</dt><dd data-testid="inspect-version">{version.clone()}</dd>
             <dt>"User message"</dt><dd>{t.user_message.clone()}</dd>
-            <dt>"Call"</dt><dd>{figures.unwrap_or_else(|| "no LLM call logged".into())}
-                {request_link.map(|href| view! { " " <a href=href data-testid="inspect-request-link">"In the request log"</a> })}</dd>
+            <dt>"Call"</dt><dd><span>{figures.unwrap_or_else(|| "no LLM call logged".into())}</span>
+                {request_link.map(|href| view! { <a class="after" href=href data-testid="inspect-request-link">"In the request log"</a> })}</dd>
             <dt>"Summary"</dt><dd data-testid="inspect-summary">{or_none(t.summary.clone())}</dd>
             <dt>"Sentiment"</dt><dd><code>{or_none(t.sentiment.as_ref().map(|s| s.to_string()))}</code></dd>
             <dt>"History sent"</dt><dd>{format!("{history_len} earlier message{}", if history_len == 1 { "" } else { "s" })}</dd>

@@ -14,9 +14,11 @@ const RIGHT: f64 = 8.0;
 const TOP: f64 = 18.0;
 const BOTTOM: f64 = 26.0;
 
-/// One bar: its label under the axis (empty: none), its value, and the value as text.
+/// One bar: what it counts (the table's row, the tooltip), its label under the axis
+/// (empty: none — dense charts label every few bars), its value, and the value as text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bar {
+    pub name: String,
     pub label: String,
     pub value: f64,
     pub text: String,
@@ -104,7 +106,7 @@ pub fn BarChart(
             view! {
                 <g class="bar">
                     <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{w:.1}") height=format!("{h:.1}")>
-                        <title>{format!("{}: {}", b.label, b.text)}</title>
+                        <title>{format!("{}: {}", b.name, b.text)}</title>
                     </rect>
                     {show.then(|| view! {
                         <text class="value" x=format!("{:.1}", x + w / 2.0) y=format!("{:.1}", y - 3.0)
@@ -120,7 +122,8 @@ pub fn BarChart(
         .collect_view();
     let rows = bars
         .iter()
-        .map(|b| view! { <tr><td>{b.label.clone()}</td><td class="num">{b.text.clone()}</td></tr> })
+        // Never an empty text node: the browser drops those and hydration then fails.
+        .map(|b| view! { <tr><td>{b.name.clone()}</td><td class="num">{b.text.clone()}</td></tr> })
         .collect_view();
     view! {
         <figure class=format!("chart {class}") data-testid=id>

@@ -102,7 +102,7 @@ fn Card(
 fn OverviewBody(o: StatsOverview) -> impl IntoView {
     let c = o.cards.clone();
     let cost = match (c.cost_today_usd, c.unpriced_models.is_empty()) {
-        (Some(v), true) => (format!("${v:.2}"), None),
+        (Some(v), true) => (format!("${v:.2}"), Some("from the model prices below".to_string())),
         (Some(v), false) => {
             (format!("${v:.2}"), Some(format!("without {}: no price set", c.unpriced_models.join(", "))))
         }
@@ -122,6 +122,14 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
             }
         }
     };
+    let name_of = |start: i64| -> String {
+        let t = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
+        if step == crate::types::DAY_MS {
+            t.format("%a %d %b").to_string()
+        } else {
+            t.format("%a %d %b %H:00").to_string()
+        }
+    };
     let per = if step == crate::types::DAY_MS { "day" } else { "hour" };
     let total_messages: i64 = o.series.iter().map(|p| p.messages).sum();
     let total_errors: i64 = o.series.iter().map(|p| p.chat_errors).sum();
@@ -130,13 +138,23 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
         .series
         .iter()
         .enumerate()
-        .map(|(i, p)| Bar { label: label_of(i, p.start), value: p.messages as f64, text: count(p.messages) })
+        .map(|(i, p)| Bar {
+            name: name_of(p.start),
+            label: label_of(i, p.start),
+            value: p.messages as f64,
+            text: count(p.messages),
+        })
         .collect();
     let error_bars: Vec<Bar> = o
         .series
         .iter()
         .enumerate()
-        .map(|(i, p)| Bar { label: label_of(i, p.start), value: p.chat_errors as f64, text: count(p.chat_errors) })
+        .map(|(i, p)| Bar {
+            name: name_of(p.start),
+            label: label_of(i, p.start),
+            value: p.chat_errors as f64,
+            text: count(p.chat_errors),
+        })
         .collect();
     let latency_n: i64 = o.latency.iter().map(|b| b.count).sum();
     let mut prev = 0;
@@ -152,7 +170,7 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
                 }
                 None => format!("> {}", charts::tick(prev as f64)),
             };
-            Bar { label, value: b.count as f64, text: count(b.count) }
+            Bar { name: format!("{label} ms"), label, value: b.count as f64, text: count(b.count) }
         })
         .collect();
     let span = range_label(o.range);
@@ -160,8 +178,11 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
     let empty = total_messages == 0 && total_turns == 0;
     view! {
         <p class="muted as-of">
-            {format!("As of {}. ", format_time(o.now))}
-            "Chats and returning users count hours up to "{format_time(o.aggregated_until)}"."
+            {format!(
+                "As of {}. Chats and returning users count hours up to {}.",
+                format_time(o.now),
+                format_time(o.aggregated_until)
+            )}
         </p>
         <dl class="cards">
             <Card label="Active users" value=count(c.active_users_hour) sub=format!("{} today", count(c.active_users_today)) testid="card-active-users"/>
@@ -171,12 +192,14 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
             <Card label="Time to first token" value=millis(c.avg_ttft_ms) testid="card-ttft"/>
             <Card label="Error rate" value=pct(Some(c.error_rate_percent)) sub=format!("{} of {} turns", count(c.chat_errors_today), count(c.chat_requests_today)) testid="card-errors"/>
             <Card label="Tokens today" value=format!("{} in", count(c.prompt_tokens_today)) sub=format!("{} out", count(c.completion_tokens_today)) testid="card-tokens"/>
-            <Card label="Estimated cost today" value=cost.0 sub=cost.1.unwrap_or_default() testid="card-cost"/>
+            <Card label="Estimated cost today" value=cost.0 sub=cost.1.unwrap_or_else(|| "—".into()) testid="card-cost"/>
             <Card label="Guardrail hits today" value=count(c.guardrail_hits_today) testid="card-guardrails"/>
         </dl>
         {empty.then(|| view! {
-            <p class="empty">"No conversations in the last "{span}" yet. "
-                <a href="/chat" target="_blank" rel="noopener">"Open the chat"</a>" to start one."</p>
+            <p class="empty">
+                <span>{format!("No conversations in the last {span} yet.")}</span>" "
+                <a href="/chat" target="_blank" rel="noopener">"Open the chat to start one."</a>
+            </p>
         })}
         <div class="charts">
             <BarChart id="chart-messages" title=format!("Messages per {per}") value_name="Messages"
@@ -197,7 +220,7 @@ fn VersionSection(versions: Vec<VersionStats>, span: &'static str) -> impl IntoV
         return view! {
             <section class="versions" aria-labelledby="versions-title">
                 <h2 id="versions-title">"By persona and version"</h2>
-                <p class="empty">"No persona has answered anyone in the last "{span}"."</p>
+                <p class="empty">{format!("No persona has answered anyone in the last {span}.")}</p>
             </section>
         }
         .into_any();
@@ -211,7 +234,7 @@ fn VersionSection(versions: Vec<VersionStats>, span: &'static str) -> impl IntoV
             .iter()
             .map(|v| {
                 let (value, text) = f(v);
-                Bar { label: name(v), value, text }
+                Bar { name: name(v), label: name(v), value, text }
             })
             .collect::<Vec<_>>();
         view! { <BarChart id title=title.to_string() value_name desc=format!("{title}, last {span}, per persona version.") bars class="small"/> }
@@ -234,7 +257,7 @@ fn VersionSection(versions: Vec<VersionStats>, span: &'static str) -> impl IntoV
             view! {
                 <tr data-testid="version-row">
                     <th scope="row"><a href=format!("/dashboard/personas/{}", v.persona_id)>{v.persona.clone()}</a></th>
-                    <td>{format!("v{}", v.version)}{(!labels.is_empty()).then(|| view! { " "<span class="badge">{labels}</span> })}</td>
+                    <td><span>{format!("v{}", v.version)}</span>{(!labels.is_empty()).then(|| view! { <span class="badge">{labels}</span> })}</td>
                     <td class="num">{count(v.replies)}</td>
                     <td class="num">{millis(v.avg_response_ms)}</td>
                     <td class="num">{count(v.chat_errors)}</td>

@@ -62,8 +62,8 @@ fn Detail(d: RequestDetail) -> impl IntoView {
         <dl class="facts request-facts">
             <dt>"When"</dt><dd>{format_time(s.created_at)}</dd>
             <dt>"Source"</dt><dd>{s.source.clone()}</dd>
-            <dt>"User"</dt><dd>{s.user_id.clone().unwrap_or_else(|| "—".into())}
-                {conversation.map(|href| view! { " " <a href=href data-testid="request-conversation">"Open the conversation"</a> })}</dd>
+            <dt>"User"</dt><dd><span>{s.user_id.clone().unwrap_or_else(|| "—".into())}</span>
+                {conversation.map(|href| view! { <a class="after" href=href data-testid="request-conversation">"Open the conversation"</a> })}</dd>
             <dt>"Persona"</dt><dd>{persona}</dd>
             <dt>"Provider / model"</dt><dd>{format!("{} / {}", s.provider, s.model)}</dd>
             <dt>"Latency"</dt><dd>{millis(Some(s.latency_ms as f64))}</dd>

@@ -201,7 +201,7 @@ pub async fn extras(db: &Db, plan: &Plan, ubase: i64, sbase: i64) -> AppResult<(
 /// aggregation covers data written into hours already aggregated (seeding writes the past).
 pub async fn reset_stats(db: &Db) -> AppResult<()> {
     let mut tx = db.pool.begin().await?;
-    for t in ["stats_hourly", "stats_chats", "stats_cohorts"] {
+    for t in ["stats_hourly", "stats_chats", "stats_cohorts", "stats_chat_days", "stats_cohort_days"] {
         sqlx::query(&format!("DELETE FROM {t}")).execute(&mut *tx).await?;
     }
     sqlx::query("UPDATE stats_watermark SET until = 0 WHERE id = 1").execute(&mut *tx).await?;

@@ -330,9 +330,66 @@ pub async fn aggregate_range(db: &Db, from: i64, to: i64) -> AppResult<bool> {
             );
             sqlx::query(&sql).bind(ws).bind(from).bind(to).execute(&mut *tx).await?;
         }
+        rebuild_days(&mut *tx, ws, from, to).await?;
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Rebuilds the per-day sums (`stats_chat_days`, `stats_cohort_days`) of the days the
+/// range [`from`, `to`) changed: the start days of the chats it wrote to, and the
+/// first days of the cohorts it added or marked as returning (up to 8 days before it).
+async fn rebuild_days(tx: &mut sqlx::AnyConnection, ws: i64, from: i64, to: i64) -> AppResult<()> {
+    let chat_days: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT started_at - started_at % {DAY_MS} FROM stats_chats WHERE workspace_id = $1 AND last_at >= $2"
+    ))
+    .bind(ws)
+    .bind(from)
+    .fetch_all(&mut *tx)
+    .await?;
+    for day in chat_days {
+        sqlx::query("DELETE FROM stats_chat_days WHERE workspace_id = $1 AND day = $2")
+            .bind(ws)
+            .bind(day)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO stats_chat_days (workspace_id, day, template_id, first_version, chats, messages, duration_ms, \
+             taken_over) SELECT $1, $2, template_id, first_version, CAST(COUNT(*) AS BIGINT), CAST(SUM(messages) AS BIGINT), \
+             CAST(SUM(last_at - started_at) AS BIGINT), \
+             CAST(SUM(CASE WHEN operator_messages > 0 THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM stats_chats WHERE workspace_id = $1 AND started_at >= $2 AND started_at < $3 \
+             GROUP BY template_id, first_version",
+        )
+        .bind(ws)
+        .bind(day)
+        .bind(day + DAY_MS)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // The first aggregation covers [0, first data): nothing there, and no need to walk
+    // every day since 1970.
+    let lo = if from == 0 { to } else { from } - 8 * DAY_MS;
+    let mut day = lo - lo.rem_euclid(DAY_MS);
+    while day < to {
+        sqlx::query("DELETE FROM stats_cohort_days WHERE workspace_id = $1 AND day = $2")
+            .bind(ws)
+            .bind(day)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO stats_cohort_days (workspace_id, day, template_id, template_version, users, day1, day7) \
+             SELECT $1, $2, template_id, template_version, CAST(COUNT(*) AS BIGINT), CAST(SUM(day1) AS BIGINT), \
+             CAST(SUM(day7) AS BIGINT) FROM stats_cohorts WHERE workspace_id = $1 AND first_day = $2 \
+             GROUP BY template_id, template_version",
+        )
+        .bind(ws)
+        .bind(day)
+        .execute(&mut *tx)
+        .await?;
+        day += DAY_MS;
+    }
+    Ok(())
 }
 
 /// Adds the range's messages to each chat's row (first reply's version, first and last
@@ -372,17 +429,17 @@ pub struct ChatFigures {
     pub taken_over: i64,
 }
 
-/// [`ChatFigures`] of `ws`.
+/// [`ChatFigures`] of `ws`, for chats started on the UTC days that overlap [`from`, `to`).
 pub async fn chat_figures(db: &Db, ws: WorkspaceId, from: i64, to: i64) -> AppResult<Vec<ChatFigures>> {
     Ok(sqlx::query_as(
-        "SELECT template_id, first_version AS template_version, CAST(COUNT(*) AS BIGINT) AS chats, \
-         CAST(SUM(messages) AS BIGINT) AS messages, CAST(SUM(last_at - started_at) AS BIGINT) AS duration_ms, \
-         CAST(SUM(CASE WHEN operator_messages > 0 THEN 1 ELSE 0 END) AS BIGINT) AS taken_over \
-         FROM stats_chats WHERE workspace_id = $1 AND started_at >= $2 AND started_at < $3 \
+        "SELECT template_id, first_version AS template_version, CAST(SUM(chats) AS BIGINT) AS chats, \
+         CAST(SUM(messages) AS BIGINT) AS messages, CAST(SUM(duration_ms) AS BIGINT) AS duration_ms, \
+         CAST(SUM(taken_over) AS BIGINT) AS taken_over \
+         FROM stats_chat_days WHERE workspace_id = $1 AND day >= $2 AND day < $3 \
          GROUP BY template_id, first_version",
     )
     .bind(ws)
-    .bind(from)
+    .bind(from - from.rem_euclid(DAY_MS))
     .bind(to)
     .fetch_all(&db.pool)
     .await?)
@@ -401,21 +458,21 @@ pub struct CohortFigures {
     pub day7: i64,
 }
 
-/// [`CohortFigures`] of `ws`.
+/// [`CohortFigures`] of `ws`, for first days that overlap [`from`, `to`).
 pub async fn cohort_figures(db: &Db, ws: WorkspaceId, from: i64, to: i64, until: i64) -> AppResult<Vec<CohortFigures>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT template_id, template_version, CAST(COUNT(*) AS BIGINT) AS users, \
-         CAST(SUM(CASE WHEN first_day + {d2} <= $4 THEN 1 ELSE 0 END) AS BIGINT) AS day1_eligible, \
-         CAST(SUM(CASE WHEN first_day + {d2} <= $4 THEN day1 ELSE 0 END) AS BIGINT) AS day1, \
-         CAST(SUM(CASE WHEN first_day + {d8} <= $4 THEN 1 ELSE 0 END) AS BIGINT) AS day7_eligible, \
-         CAST(SUM(CASE WHEN first_day + {d8} <= $4 THEN day7 ELSE 0 END) AS BIGINT) AS day7 \
-         FROM stats_cohorts WHERE workspace_id = $1 AND first_day >= $2 AND first_day < $3 \
+        "SELECT template_id, template_version, CAST(SUM(users) AS BIGINT) AS users, \
+         CAST(SUM(CASE WHEN day + {d2} <= $4 THEN users ELSE 0 END) AS BIGINT) AS day1_eligible, \
+         CAST(SUM(CASE WHEN day + {d2} <= $4 THEN day1 ELSE 0 END) AS BIGINT) AS day1, \
+         CAST(SUM(CASE WHEN day + {d8} <= $4 THEN users ELSE 0 END) AS BIGINT) AS day7_eligible, \
+         CAST(SUM(CASE WHEN day + {d8} <= $4 THEN day7 ELSE 0 END) AS BIGINT) AS day7 \
+         FROM stats_cohort_days WHERE workspace_id = $1 AND day >= $2 AND day < $3 \
          GROUP BY template_id, template_version",
         d2 = 2 * DAY_MS,
         d8 = 8 * DAY_MS,
     ))
     .bind(ws)
-    .bind(from)
+    .bind(from - from.rem_euclid(DAY_MS))
     .bind(to)
     .bind(until)
     .fetch_all(&db.pool)
