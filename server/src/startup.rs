@@ -48,6 +48,8 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
+        // The metrics recorder, before anything is counted.
+        http::metrics::handle();
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let secure = config.secure_cookies;
@@ -107,6 +109,8 @@ fn router(state: AppState) -> Router {
     Router::new()
         .merge(http::router())
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(opts.clone()))
+        // Every matched route, REST and pages alike (the matched pattern is its label).
+        .route_layer(axum::middleware::from_fn(http::metrics::track))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), identity::chat_identity))
         // A bound for every body, server functions included (they buffer it whole).

@@ -48,6 +48,7 @@ pub mod state;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod telemetry;
 pub mod transfer;
 pub mod turn;
 pub mod workspace_settings;

@@ -140,7 +140,9 @@ pub async fn halt(state: &AppState, ws: WorkspaceId, user_id: &str, by: &str, re
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(AppError::invalid("reason", format!("a reason is at most {MAX_REASON_CHARS} characters")));
     }
-    set_halted(state, ws, user_id, by, Some(reason)).await
+    let halted = set_halted(state, ws, user_id, by, Some(reason)).await?;
+    crate::engine::telemetry::halt(if by == crate::engine::guardrails::HALTED_BY { "guardrail" } else { "operator" });
+    Ok(halted)
 }
 
 /// Resumes a halted conversation (without answering what was sent meanwhile: that is

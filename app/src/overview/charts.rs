@@ -5,9 +5,11 @@
 
 use leptos::prelude::*;
 
-/// The drawing box (SVG user units) and its margins: left for the axis labels, bottom
-/// for the bar labels, top for the value labels.
+/// The drawing box (SVG user units; a `wide` chart is twice as wide, so its text keeps
+/// its size across the page) and its margins: left for the axis labels, bottom for the
+/// bar labels, top for the value labels.
 const W: f64 = 480.0;
+const WIDE: f64 = 960.0;
 const H: f64 = 180.0;
 const LEFT: f64 = 40.0;
 const RIGHT: f64 = 8.0;
@@ -38,11 +40,11 @@ pub fn nice_max(v: f64) -> f64 {
     10.0 * mag
 }
 
-/// Each bar's (x, y, width, height) in the drawing box, and the axis' top value.
-pub fn layout(values: &[f64]) -> (f64, Vec<(f64, f64, f64, f64)>) {
+/// Each bar's (x, y, width, height) in a drawing box `w` wide, and the axis' top value.
+pub fn layout(values: &[f64], w: f64) -> (f64, Vec<(f64, f64, f64, f64)>) {
     let top = nice_max(values.iter().cloned().fold(0.0, f64::max));
     let n = values.len().max(1) as f64;
-    let slot = (W - LEFT - RIGHT) / n;
+    let slot = (w - LEFT - RIGHT) / n;
     let width = (slot * 0.8).max(1.0);
     let plot = H - TOP - BOTTOM;
     let rects = values
@@ -80,10 +82,13 @@ pub fn BarChart(
     bars: Vec<Bar>,
     /// The value column's heading in the table.
     value_name: &'static str,
-    #[prop(optional)] class: &'static str,
+    /// Spans the page's width (and draws on a wider box).
+    #[prop(optional)]
+    wide: bool,
 ) -> impl IntoView {
+    let width = if wide { WIDE } else { W };
     let values: Vec<f64> = bars.iter().map(|b| b.value).collect();
-    let (top, rects) = layout(&values);
+    let (top, rects) = layout(&values, width);
     let plot_bottom = H - BOTTOM;
     let y_of = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / top);
     // Values over every bar when they fit (≤ 12 bars), else over the tallest only.
@@ -126,13 +131,13 @@ pub fn BarChart(
         .map(|b| view! { <tr><td>{b.name.clone()}</td><td class="num">{b.text.clone()}</td></tr> })
         .collect_view();
     view! {
-        <figure class=format!("chart {class}") data-testid=id>
+        <figure class=if wide { "chart wide" } else { "chart" } data-testid=id>
             <h3 id=title_id.clone()>{title.clone()}</h3>
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=title_id aria-describedby=described_by
+            <svg viewBox=format!("0 0 {width} {H}") role="img" aria-labelledby=title_id aria-describedby=described_by
                 width="100%">
                 <desc id=desc_id>{desc.clone()}</desc>
                 {ticks.into_iter().map(|t| view! {
-                    <line class="grid" x1=LEFT x2={W - RIGHT} y1=format!("{:.1}", y_of(t)) y2=format!("{:.1}", y_of(t))/>
+                    <line class="grid" x1=LEFT x2={width - RIGHT} y1=format!("{:.1}", y_of(t)) y2=format!("{:.1}", y_of(t))/>
                     <text class="tick" x={LEFT - 4.0} y=format!("{:.1}", y_of(t)) text-anchor="end"
                         dominant-baseline="middle">{tick(t)}</text>
                 }).collect_view()}
@@ -146,6 +151,39 @@ pub fn BarChart(
                     <tbody>{rows}</tbody>
                 </table>
             </details>
+        </figure>
+    }
+}
+
+/// Horizontal bars in HTML for named categories (persona versions): each row has its
+/// name, a bar as wide as its share of the largest value, and the value written out —
+/// long names wrap instead of overlapping, at any screen width.
+#[component]
+pub fn HBars(
+    /// The `data-testid` and the prefix of the heading's id.
+    id: &'static str,
+    title: String,
+    bars: Vec<Bar>,
+) -> impl IntoView {
+    let top = bars.iter().map(|b| b.value).fold(0.0, f64::max);
+    let title_id = format!("{id}-title");
+    let rows = bars
+        .into_iter()
+        .map(|b| {
+            let share = if top > 0.0 { (b.value.max(0.0) / top * 100.0).round() } else { 0.0 };
+            view! {
+                <li>
+                    <span class="name">{b.name.clone()}</span>
+                    <span class="track"><span class="fill" style=format!("width: {share}%")></span></span>
+                    <span class="val">{b.text.clone()}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart hbars" data-testid=id>
+            <h3 id=title_id.clone()>{title}</h3>
+            <ul aria-labelledby=title_id>{rows}</ul>
         </figure>
     }
 }
@@ -166,7 +204,7 @@ mod tests {
 
     #[test]
     fn bars_scale_to_the_top_and_stand_on_the_axis() {
-        let (top, r) = layout(&[5.0, 10.0, 0.0]);
+        let (top, r) = layout(&[5.0, 10.0, 0.0], W);
         assert_eq!(top, 10.0);
         let plot = H - TOP - BOTTOM;
         assert!((r[1].3 - plot).abs() < 1e-9, "the tallest bar fills the plot");

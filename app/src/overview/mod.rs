@@ -10,7 +10,7 @@ mod prices;
 use crate::components::{format_time, ErrorBox, Loading};
 use crate::types::{StatsOverview, StatsRange, VersionStats};
 use api::load_overview;
-use charts::{Bar, BarChart};
+use charts::{Bar, BarChart, HBars};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -162,15 +162,15 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
         .latency
         .iter()
         .map(|b| {
-            let label = match b.le_ms {
+            let (label, name) = match b.le_ms {
                 Some(le) => {
-                    let l = format!("{}–{}", charts::tick(prev as f64), charts::tick(le as f64));
+                    let name = format!("{prev}–{le} ms");
                     prev = le;
-                    l
+                    (format!("≤{}", charts::tick(le as f64)), name)
                 }
-                None => format!("> {}", charts::tick(prev as f64)),
+                None => (format!(">{}", charts::tick(prev as f64)), format!("over {prev} ms")),
             };
-            Bar { name: format!("{label} ms"), label, value: b.count as f64, text: count(b.count) }
+            Bar { name, label, value: b.count as f64, text: count(b.count) }
         })
         .collect();
     let span = range_label(o.range);
@@ -203,7 +203,7 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
         })}
         <div class="charts">
             <BarChart id="chart-messages" title=format!("Messages per {per}") value_name="Messages"
-                desc=format!("{} messages in the last {span}.", count(total_messages)) bars=message_bars class="wide"/>
+                desc=format!("{} messages in the last {span}.", count(total_messages)) bars=message_bars wide=true/>
             <BarChart id="chart-errors" title=format!("Failed turns per {per}") value_name="Failed turns"
                 desc=format!("{} of {} turns failed in the last {span}.", count(total_errors), count(total_turns)) bars=error_bars/>
             <BarChart id="chart-latency" title="Response time".to_string() value_name="Turns"
@@ -226,28 +226,25 @@ fn VersionSection(versions: Vec<VersionStats>, span: &'static str) -> impl IntoV
         .into_any();
     }
     let name = |v: &VersionStats| format!("{} v{}", v.persona, v.version);
-    let chart = |id: &'static str,
-                 title: &str,
-                 value_name: &'static str,
-                 f: &dyn Fn(&VersionStats) -> (f64, String)| {
+    let chart = |id: &'static str, title: &str, f: &dyn Fn(&VersionStats) -> (f64, String)| {
         let bars = versions
             .iter()
             .map(|v| {
                 let (value, text) = f(v);
-                Bar { name: name(v), label: name(v), value, text }
+                Bar { name: name(v), label: String::new(), value, text }
             })
             .collect::<Vec<_>>();
-        view! { <BarChart id title=title.to_string() value_name desc=format!("{title}, last {span}, per persona version.") bars class="small"/> }
+        view! { <HBars id title=title.to_string() bars/> }
     };
     let charts = view! {
         <div class="charts versions-charts">
-            {chart("chart-version-replies", "Replies", "Replies", &|v| (v.replies as f64, count(v.replies)))}
-            {chart("chart-version-response", "Mean response time", "Mean", &|v| (v.avg_response_ms.unwrap_or(0.0), millis(v.avg_response_ms)))}
-            {chart("chart-version-sentiment", "Mean user sentiment (valence, −1…1)", "Valence", &|v| {
+            {chart("chart-version-replies", "Replies", &|v| (v.replies as f64, count(v.replies)))}
+            {chart("chart-version-response", "Mean response time", &|v| (v.avg_response_ms.unwrap_or(0.0), millis(v.avg_response_ms)))}
+            {chart("chart-version-sentiment", "Mean user sentiment (valence, −1…1)", &|v| {
                 (v.avg_sentiment.unwrap_or(0.0).max(0.0), v.avg_sentiment.map(|s| format!("{s:.2}")).unwrap_or_else(|| "—".into()))
             })}
-            {chart("chart-version-takeover", "Takeover rate (chats an operator wrote in)", "Chats", &|v| (v.takeover_percent.unwrap_or(0.0), pct(v.takeover_percent)))}
-            {chart("chart-version-hits", "Guardrail hits", "Hits", &|v| (v.guardrail_hits as f64, count(v.guardrail_hits)))}
+            {chart("chart-version-takeover", "Takeover rate (chats an operator wrote in)", &|v| (v.takeover_percent.unwrap_or(0.0), pct(v.takeover_percent)))}
+            {chart("chart-version-hits", "Guardrail hits", &|v| (v.guardrail_hits as f64, count(v.guardrail_hits)))}
         </div>
     };
     let rows = versions

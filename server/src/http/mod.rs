@@ -11,6 +11,7 @@
 //! - [`chat`] (`POST /chat`), [`chat_sessions`] (`/chat/sessions…`, `/chat/history…`),
 //!   [`sse`] (`/admin/events`, `/chat/events`), [`health`].
 //! - [`request_id`]: the per-request id layer start-up wraps the whole app in.
+//! - [`metrics`]: `GET /metrics` (Prometheus) and the layer counting requests.
 
 pub mod admin;
 pub mod caller;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
+pub mod metrics;
 pub mod request_id;
 pub mod sse;
 pub mod user;
@@ -55,5 +57,5 @@ pub fn router() -> Router<AppState> {
         .merge(chat_sessions::router())
         // Every JSON route reads up to this; the import route's own layer raises it.
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_BYTES));
-    Router::new().merge(health::router()).merge(rest).merge(sse::router())
+    Router::new().merge(health::router()).merge(metrics::router()).merge(rest).merge(sse::router())
 }

@@ -20,12 +20,30 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/admin/events", get(admin_events)).route("/chat/events", get(chat_events))
 }
 
+/// Counts an open stream in `promptdev_sse_clients` for as long as it lives.
+struct Connected;
+
+impl Connected {
+    fn new() -> Self {
+        metrics::gauge!("promptdev_sse_clients").increment(1.0);
+        Connected
+    }
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        metrics::gauge!("promptdev_sse_clients").decrement(1.0);
+    }
+}
+
 fn stream(
     state: &AppState,
     workspace_id: WorkspaceId,
     user: Option<String>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
+    let connected = Connected::new();
     BroadcastStream::new(state.events.subscribe()).filter_map(move |item| {
+        let _alive = &connected;
         let ev = item.ok()?;
         // An end user gets their own events and the workspace-wide ones (persona availability).
         let other_user = user.as_deref().is_some_and(|u| ev.event.user_id().is_some_and(|e| e != u));

@@ -21,6 +21,7 @@ mod inspector;
 mod interventions;
 mod jobs;
 mod memory;
+mod metrics;
 mod monitor;
 mod pages;
 mod persona_depth;

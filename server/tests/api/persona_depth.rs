@@ -527,7 +527,8 @@ async fn large_exports_import_and_oversized_bodies_are_refused(b: Backend) {
     assert_eq!(e["error"]["code"], "too_large");
     assert!(e["error"]["message"].as_str().unwrap().contains("too large"), "{e}");
     // Other REST routes keep the 2 MiB default.
-    let (s, _) = post_oversized(&app, "/admin/templates", json!({"name": "x", "content": "y".repeat(3 * 1024 * 1024)})).await;
+    let (s, _) =
+        post_oversized(&app, "/admin/templates", json!({"name": "x", "content": "y".repeat(3 * 1024 * 1024)})).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     let (_, list) = app.get("/admin/templates").await;
     assert!(list.as_array().unwrap().iter().all(|p| p["name"] != "x"), "{list}");

@@ -247,6 +247,7 @@ pub struct NewHit<'a> {
 
 /// Stores one hit at now; returns it.
 pub async fn insert_hit(db: &Db, ws: WorkspaceId, h: &NewHit<'_>) -> AppResult<GuardrailHit> {
+    crate::engine::telemetry::guardrail_hit(h.action);
     let at = now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO guardrail_hits (workspace_id, message_id, session_id, guardrail, rule, kind, action, excerpt, created_at) \

@@ -261,3 +261,8 @@ pub async fn requeue_failed(db: &Db, ws: WorkspaceId, id: i64, now: i64) -> AppR
     }
     Ok(job)
 }
+
+/// Jobs of every workspace by state: (state, count), for the metrics.
+pub async fn counts_by_state(db: &Db) -> AppResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as("SELECT state, CAST(COUNT(*) AS BIGINT) FROM jobs GROUP BY state").fetch_all(&db.pool).await?)
+}

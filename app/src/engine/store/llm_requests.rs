@@ -67,8 +67,11 @@ impl<'a> RequestLog<'a> {
     }
 }
 
-/// Writes one row.
+/// Writes one row, and counts the call in the Prometheus metrics
+/// ([`crate::engine::telemetry::llm_call`]: every LLM call is logged here, so this is the
+/// one place that sees them all).
 pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
+    crate::engine::telemetry::llm_call(log);
     sqlx::query(
         "INSERT INTO llm_requests (workspace_id, end_user_id, session_id, template_id, template_version, provider, model, messages, \
          response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at, source, \
