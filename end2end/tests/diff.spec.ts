@@ -4,6 +4,7 @@ import { hydrated, login, unique } from "./helpers";
 test("an edit shows up in the diff with the changed words highlighted", async ({ page }) => {
   const mira = unique("Mira");
   await login(page);
+  await page.getByRole("link", { name: "Personas", exact: true }).click();
   await page.getByRole("link", { name: "New persona" }).click();
   await hydrated(page);
   await page.getByLabel("Name").fill(mira);

@@ -8,6 +8,7 @@ test("an operator builds a persona, a user chats, the operator watches live, hal
   const opCtx = await browser.newContext();
   const op = await opCtx.newPage();
   await login(op);
+  await op.getByRole("link", { name: "Personas", exact: true }).click();
   await op.getByRole("link", { name: "New persona" }).click();
   await hydrated(op);
   await op.getByLabel("Name").fill(luna);
@@ -188,6 +189,7 @@ test("switching persona while the last chat is still reloading leaves the page w
 
 test("a template syntax error is shown next to the editor with its line", async ({ page }) => {
   await login(page);
+  await page.getByRole("link", { name: "Personas", exact: true }).click();
   await page.getByRole("link", { name: "New persona" }).click();
   await hydrated(page);
   await page.getByLabel("Name").fill("Broken");

@@ -18,6 +18,7 @@ async function monitorText(page: Page) {
 test("the playground runs two versions side by side and writes no conversation", async ({ page }) => {
   await login(page);
   const name = unique("Vega");
+  await page.getByRole("link", { name: "Personas", exact: true }).click();
   await page.getByRole("link", { name: "New persona" }).click();
   await hydrated(page);
   await page.getByLabel("Name").fill(name);
@@ -71,6 +72,7 @@ test("the playground runs two versions side by side and writes no conversation",
 test("a deleted persona waits in the trash and can be restored", async ({ page }) => {
   await login(page);
   const name = unique("Nova");
+  await page.getByRole("link", { name: "Personas", exact: true }).click();
   await page.getByRole("link", { name: "New persona" }).click();
   await hydrated(page);
   await page.getByLabel("Name").fill(name);

@@ -7,6 +7,7 @@ test("a persona made in the dashboard is a draft that chat offers only once it i
   await login(page);
   const name = unique("Drafty");
   const template = "You are Drafty, not live yet.";
+  await page.getByRole("link", { name: "Personas", exact: true }).click();
   await page.getByRole("link", { name: "New persona" }).click();
   await hydrated(page);
   await expect(page.getByText("A new persona is a draft")).toBeVisible();

@@ -25,3 +25,16 @@ pub fn use_interactive() -> ReadSignal<bool> {
     Effect::new(move || set_ready.set(true));
     ready
 }
+
+/// Renders `children` only in the browser, once the page is hydrated: the server and the
+/// hydrating browser both see an empty placeholder. For parts that load their own data
+/// with a `LocalResource` beside a page's server-rendered data: a `Suspense` around a
+/// `LocalResource` hydrated against the server's fallback broke the Overview's
+/// hydration (a marker expected where the fallback was); rendered fresh after mount,
+/// nothing is hydrated.
+#[component]
+pub fn ClientOnly(children: ChildrenFn) -> impl IntoView {
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    move || mounted.get().then(|| children())
+}

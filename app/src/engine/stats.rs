@@ -30,6 +30,11 @@ const CHUNK_MS: i64 = DAY_MS;
 /// `progress` gets (hours done, hours to do) after each step.
 /// Errors: `Internal` when the database fails.
 pub async fn aggregate(db: &Db, mut progress: impl FnMut(i64, i64)) -> AppResult<AggregateReport> {
+    // One at a time in a process: `POST /admin/stats/aggregate` during the minutely run
+    // waits for it instead of failing on SQLite's write lock (seen on a 5,000,000-message
+    // backlog); the compare-and-set covers other processes.
+    static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one = RUNNING.lock().await;
     let target = floor(now_ms() - SETTLE_MS, HOUR_MS);
     let mut from = store::watermark(db).await?;
     if from == 0 {

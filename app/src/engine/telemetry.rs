@@ -12,8 +12,6 @@
 //! - `promptdev_halts_total{by="operator"|"guardrail"}`;
 //! - `promptdev_guardrail_hits_total{action}`.
 
-use crate::engine::store::llm_requests::RequestLog;
-
 /// The kind of a failed call, from the error text `LlmError` writes (`connect: …`,
 /// `timed out after …`, `http 429: …`, `protocol: …`, `unavailable: …`).
 pub fn error_kind(message: &str) -> &'static str {
@@ -35,24 +33,37 @@ pub fn error_kind(message: &str) -> &'static str {
     }
 }
 
+/// One logged LLM call, as the metrics see it (the request log's row has more).
+pub struct LlmCall<'a> {
+    /// `chat`, `playground`, `draft`, `summary`, …
+    pub source: &'a str,
+    /// `ok`, `error`, `stopped`, `render_error`.
+    pub status: &'a str,
+    pub latency_ms: i64,
+    pub ttft_ms: Option<i64>,
+    pub error: Option<&'a str>,
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+}
+
 /// Counts one logged LLM call.
-pub fn llm_call(log: &RequestLog<'_>) {
-    let source = log.source.to_string();
-    metrics::counter!("promptdev_llm_requests_total", "source" => source.clone(), "status" => log.status.to_string())
+pub fn llm_call(c: &LlmCall<'_>) {
+    let source = c.source.to_string();
+    metrics::counter!("promptdev_llm_requests_total", "source" => source.clone(), "status" => c.status.to_string())
         .increment(1);
     metrics::histogram!("promptdev_llm_request_duration_seconds", "source" => source.clone())
-        .record(log.latency_ms as f64 / 1000.0);
-    if let Some(t) = log.ttft_ms {
+        .record(c.latency_ms as f64 / 1000.0);
+    if let Some(t) = c.ttft_ms {
         metrics::histogram!("promptdev_ttft_seconds", "source" => source.clone()).record(t as f64 / 1000.0);
     }
-    if log.status == "error" {
-        let kind = error_kind(log.error.as_deref().unwrap_or_default());
+    if c.status == "error" {
+        let kind = error_kind(c.error.unwrap_or_default());
         metrics::counter!("promptdev_llm_errors_total", "source" => source, "kind" => kind).increment(1);
     }
-    if let Some(n) = log.prompt_tokens {
+    if let Some(n) = c.prompt_tokens {
         metrics::counter!("promptdev_tokens_total", "direction" => "prompt").increment(u64::from(n));
     }
-    if let Some(n) = log.completion_tokens {
+    if let Some(n) = c.completion_tokens {
         metrics::counter!("promptdev_tokens_total", "direction" => "completion").increment(u64::from(n));
     }
 }

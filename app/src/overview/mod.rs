@@ -78,7 +78,7 @@ pub fn OverviewPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <prices::PricesSection/>
+        <crate::components::ClientOnly><prices::PricesSection/></crate::components::ClientOnly>
     }
 }
 

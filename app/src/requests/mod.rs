@@ -137,7 +137,7 @@ pub fn RequestsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <retention::RetentionSection/>
+        <crate::components::ClientOnly><retention::RetentionSection/></crate::components::ClientOnly>
     }
 }
 

@@ -71,7 +71,15 @@ impl<'a> RequestLog<'a> {
 /// ([`crate::engine::telemetry::llm_call`]: every LLM call is logged here, so this is the
 /// one place that sees them all).
 pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
-    crate::engine::telemetry::llm_call(log);
+    crate::engine::telemetry::llm_call(&crate::engine::telemetry::LlmCall {
+        source: log.source,
+        status: log.status,
+        latency_ms: log.latency_ms,
+        ttft_ms: log.ttft_ms,
+        error: log.error.as_deref(),
+        prompt_tokens: log.prompt_tokens,
+        completion_tokens: log.completion_tokens,
+    });
     sqlx::query(
         "INSERT INTO llm_requests (workspace_id, end_user_id, session_id, template_id, template_version, provider, model, messages, \
          response, prompt_tokens, completion_tokens, latency_ms, status, error, created_at, source, \

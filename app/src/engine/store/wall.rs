@@ -50,7 +50,14 @@ fn ranked(q: &WallQuery, binds: &mut Vec<Bind>) -> String {
          LEFT JOIN (SELECT target, MAX(created_at) AS acted_at FROM audit_log WHERE workspace_id = $1 \
          AND actor IN (SELECT email FROM accounts) GROUP BY target) a ON a.target = u.external_id",
     );
-    sql.push_str(" WHERE u.workspace_id = $1");
+    sql.push_str(&filters(q, binds));
+    sql
+}
+
+/// The WHERE clause of [`ranked`]: the workspace, persona, label and text filters (they
+/// read `u`, `asg` and their own subqueries only, so [`page`] can count without ranking).
+fn filters(q: &WallQuery, binds: &mut Vec<Bind>) -> String {
+    let mut sql = String::from(" WHERE u.workspace_id = $1");
     if let Some(p) = q.persona_id {
         let n = next(Bind::I64(p), binds);
         sql.push_str(&format!(
@@ -131,7 +138,15 @@ pub async fn page(
         n + 1,
         n + 2
     );
-    let count_sql = format!("SELECT COUNT(*) FROM ({inner}) w{filter}");
+    // Without a status filter the count needs no ranking: the same filters on the users
+    // (and their assignment) alone, which on 100,000 users is most of the page's time saved.
+    let count_sql = if filter.is_empty() {
+        let mut count_binds = Vec::new();
+        let wh = filters(q, &mut count_binds);
+        format!("SELECT COUNT(*) FROM end_users u LEFT JOIN assignments asg ON asg.end_user_id = u.id{wh}")
+    } else {
+        format!("SELECT COUNT(*) FROM ({inner}) w{filter}")
+    };
     let mut query = sqlx::query_as::<_, RankedRow>(&sql).bind(ws);
     let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(ws);
     for b in &binds {
