@@ -82,7 +82,7 @@ test("a deleted persona waits in the trash and can be restored", async ({ page }
   const id = page.url().match(/\/personas\/(\d+)$/)![1];
   await page.getByLabel(`Type the persona's name (${name}) to confirm`).fill(name);
   await page.getByRole("button", { name: "Delete persona" }).click();
-  await expect(page).toHaveURL(/\/dashboard\?deleted=/);
+  await expect(page).toHaveURL(/\/dashboard\/personas\?deleted=/);
   await expect(page.getByRole("link", { name, exact: true })).toHaveCount(0);
 
   await page.getByRole("link", { name: "Trash", exact: true }).click();
