@@ -19,7 +19,7 @@ pub fn count(n: i64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);
@@ -115,9 +115,9 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
         move |i: usize, start: i64| -> String {
             let t = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
             match o.range {
-                StatsRange::Day if i % 3 == 0 || i + 1 == n => t.format("%H:00").to_string(),
+                StatsRange::Day if i.is_multiple_of(3) || i + 1 == n => t.format("%H:00").to_string(),
                 StatsRange::Week if t.format("%H").to_string() == "00" => t.format("%a").to_string(),
-                StatsRange::Month if i % 5 == 0 || i + 1 == n => t.format("%d %b").to_string(),
+                StatsRange::Month if i.is_multiple_of(5) || i + 1 == n => t.format("%d %b").to_string(),
                 _ => String::new(),
             }
         }

@@ -1,6 +1,11 @@
 //! Server functions of the request log pages. Each checks the operator and reads their
 //! workspace only.
 
+// `list_requests` takes the page's eight URL filters plus the cursor as they come from
+// the form; `#[server]` also generates a client function of the same arity, which an
+// attribute on the item does not reach.
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::AppResult;
 use crate::types::{RequestDetail, RequestPage};
 use leptos::prelude::*;
@@ -11,7 +16,6 @@ pub const PAGE_SIZE: i64 = 50;
 /// A page of the log, newest first, filtered (blank = any; `since` / `until` as
 /// `YYYY-MM-DD`, UTC, `until` inclusive; `cursor` 0 = the first page).
 /// Errors: `Invalid` (dates, numbers).
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "requests/list", input = server_fn::codec::GetUrl)]
 pub async fn list_requests(
     persona: String,

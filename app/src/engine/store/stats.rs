@@ -330,7 +330,7 @@ pub async fn aggregate_range(db: &Db, from: i64, to: i64) -> AppResult<bool> {
             );
             sqlx::query(&sql).bind(ws).bind(from).bind(to).execute(&mut *tx).await?;
         }
-        rebuild_days(&mut *tx, ws, from, to).await?;
+        rebuild_days(&mut tx, ws, from, to).await?;
     }
     tx.commit().await?;
     Ok(true)
