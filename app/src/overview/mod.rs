@@ -134,28 +134,21 @@ fn OverviewBody(o: StatsOverview) -> impl IntoView {
     let total_messages: i64 = o.series.iter().map(|p| p.messages).sum();
     let total_errors: i64 = o.series.iter().map(|p| p.chat_errors).sum();
     let total_turns: i64 = o.series.iter().map(|p| p.chat_requests).sum();
-    let message_bars: Vec<Bar> = o
-        .series
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Bar {
-            name: name_of(p.start),
-            label: label_of(i, p.start),
-            value: p.messages as f64,
-            text: count(p.messages),
-        })
-        .collect();
-    let error_bars: Vec<Bar> = o
-        .series
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Bar {
-            name: name_of(p.start),
-            label: label_of(i, p.start),
-            value: p.chat_errors as f64,
-            text: count(p.chat_errors),
-        })
-        .collect();
+    // One bar per point of the series, for the figure `value` picks.
+    let series_bars = |value: fn(&crate::types::SeriesPoint) -> i64| -> Vec<Bar> {
+        o.series
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Bar {
+                name: name_of(p.start),
+                label: label_of(i, p.start),
+                value: value(p) as f64,
+                text: count(value(p)),
+            })
+            .collect()
+    };
+    let message_bars = series_bars(|p| p.messages);
+    let error_bars = series_bars(|p| p.chat_errors);
     let latency_n: i64 = o.latency.iter().map(|b| b.count).sum();
     let mut prev = 0;
     let latency_bars: Vec<Bar> = o
