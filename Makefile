@@ -26,7 +26,7 @@ else
 endif
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test setup setup-apt setup-rust setup-wasm-bindgen setup-wasm-opt setup-e2e model build build-wasm build-server \
+.PHONY: run test setup setup-apt setup-rust setup-wasm-bindgen setup-wasm-opt setup-python setup-e2e model build build-wasm build-server \
         test-rust e2e pg-start db-create admin-create fmt clippy lint bench clean
 
 ## ---- set-up (each step skips what is already there) ----
@@ -38,6 +38,7 @@ setup-apt:
 	 command -v pkg-config >/dev/null || need+=(pkg-config); \
 	 command -v npm >/dev/null || need+=(nodejs npm); \
 	 python3 -m pip --version >/dev/null 2>&1 || need+=(python3 python3-pip); \
+	 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv); \
 	 if [ $${#need[@]} -gt 0 ]; then echo "apt: installing $${need[*]}"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${need[@]}"; fi
 
 setup-rust:
@@ -47,6 +48,13 @@ setup-wasm-bindgen:
 	@if [ "$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
 	   echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (matches Cargo.lock; ~3 min)"; \
 	   cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+
+# The official `openai` Python package, for the test of the OpenAI-compatible API.
+PYTHON_VENV := $(TOOLS)/venv
+OPENAI_PY_VERSION := 3.60.0
+setup-python: setup-apt
+	@$(PYTHON_VENV)/bin/python -c 'import openai, sys; sys.exit(openai.__version__ != "$(OPENAI_PY_VERSION)")' 2>/dev/null || { \
+	   python3 -m venv $(PYTHON_VENV) && $(PYTHON_VENV)/bin/pip install -q 'openai==$(OPENAI_PY_VERSION)'; }
 
 setup-wasm-opt:
 	@[ -x $(WASM_OPT) ] || npm install --silent --no-audit --no-fund --prefix $(TOOLS) binaryen@$(BINARYEN_VERSION)
@@ -93,7 +101,7 @@ db-create: pg-start
 # and PostgreSQL, plus the real embedded model. Release profile, so it reuses `make build`.
 test: setup setup-e2e pg-start test-rust build e2e
 
-test-rust: pg-start model
+test-rust: pg-start model setup-python
 	cargo test --release -p app -p server --features app/ssr
 
 setup-e2e:

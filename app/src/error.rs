@@ -18,6 +18,13 @@ pub enum AppError {
     /// Wrong email or password (HTTP 401).
     #[error("wrong email or password")]
     BadCredentials,
+    /// The caller is known but may not do this: an API key without the scope, a role
+    /// below the one needed, not a super admin (HTTP 403).
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// Too many attempts; try again after `retry_after_s` seconds (HTTP 429).
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_s: u64 },
     /// The thing does not exist in the caller's workspace (HTTP 404).
     #[error("{what} not found")]
     NotFound { what: String },
@@ -49,6 +56,10 @@ impl AppError {
         AppError::NotFound { what: what.into() }
     }
 
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        AppError::Forbidden { message: message.into() }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         AppError::Invalid { field: Some(field.to_string()), message: message.into() }
     }
@@ -58,6 +69,8 @@ impl AppError {
         use http::StatusCode as S;
         match self {
             AppError::Unauthorized | AppError::BadCredentials => S::UNAUTHORIZED,
+            AppError::Forbidden { .. } => S::FORBIDDEN,
+            AppError::RateLimited { .. } => S::TOO_MANY_REQUESTS,
             AppError::NotFound { .. } => S::NOT_FOUND,
             AppError::Invalid { .. } | AppError::Template { .. } => S::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => S::CONFLICT,
@@ -73,6 +86,8 @@ impl AppError {
         match self {
             AppError::Unauthorized => "unauthorized",
             AppError::BadCredentials => "bad_credentials",
+            AppError::Forbidden { .. } => "forbidden",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::NotFound { .. } => "not_found",
             AppError::Invalid { .. } => "invalid",
             AppError::Template { .. } => "template",

@@ -81,6 +81,7 @@ pub fn DashboardLayout() -> impl IntoView {
                                     <A href="/dashboard/requests">"Requests"</A>
                                     <A href="/dashboard/jobs">"Jobs"</A>
                                     <A href="/dashboard/guardrails">"Guardrails"</A>
+                                    <A href="/dashboard/api-keys">"API keys"</A>
                                     <A href="/dashboard/settings">"Settings"</A>
                                     <a href="/chat" target="_blank" rel="noopener">"Open chat"</a>
                                 </nav>

@@ -85,6 +85,7 @@ pub async fn send_message(
             session_id: session_id.map(SessionId),
             text: message,
             guardrail: None,
+            pin: turn::VersionPin::Unchanged,
         };
         turn::submit(&state, req).await
     })

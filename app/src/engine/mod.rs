@@ -13,11 +13,13 @@
 //!   [`sessions`], [`request_id`].
 
 pub mod alerts;
+pub mod api_keys;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod chat;
 pub mod chat_sessions;
+pub mod completions;
 pub mod config;
 pub mod conversations;
 pub mod db;

@@ -2,6 +2,7 @@
 //! send and receive, one file per feature. Everything is re-exported here, so a type is
 //! always `crate::types::Name`. Times are milliseconds since the Unix epoch (UTC).
 
+mod api_keys;
 mod audit;
 mod auth;
 mod authoring;
@@ -24,6 +25,7 @@ mod stats;
 mod variables;
 
 use crate::error::AppError;
+pub use api_keys::*;
 pub use audit::*;
 pub use auth::*;
 pub use authoring::*;

@@ -1,5 +1,8 @@
 //! Who a chat request acts for. The caller decides, never the body alone:
 //!
+//! 0. A request carrying an API key (`Authorization: Bearer pd_…` or `X-API-Key`) acts
+//!    as the key alone: it needs the `chat` scope (403 without) and chats on behalf of
+//!    the `user_id` the body names, in the key's workspace — like an operator.
 //! 1. A logged-in end user (`POST /user/login`) chats as itself; a body's `user_id` is
 //!    ignored, as in the original. A `workspace` naming another workspace is 404.
 //! 2. Else an operator session chats on behalf of the `user_id` the body names, in the
@@ -17,10 +20,11 @@
 //! dropped from the session.
 
 use super::error::ApiError;
+use app::engine::api_keys::KeyCaller;
 use app::engine::ids::WorkspaceId;
 use app::engine::{auth, chat, end_users, identity, AppState};
 use app::error::AppError;
-use app::types::{EndUserInfo, OperatorInfo};
+use app::types::{ApiScope, EndUserInfo, OperatorInfo};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
@@ -31,6 +35,8 @@ pub enum ChatCaller {
     EndUser(EndUserInfo),
     /// A logged-in operator: may act for any end user of their own workspace.
     Operator(OperatorInfo),
+    /// An API key with the `chat` scope: acts for any end user of its workspace.
+    Key(app::engine::api_keys::KeyCaller),
     /// A browser known only by the `pd_uid` cookie it sent: acts as that id.
     Anonymous { user_id: String },
 }
@@ -39,6 +45,10 @@ impl FromRequestParts<AppState> for ChatCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(key) = super::extract::request_key(parts, state).await? {
+            key.require(ApiScope::Chat)?;
+            return Ok(ChatCaller::Key(key));
+        }
         let session = tower_sessions::Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| ApiError(app::engine::internal("session extract", msg)))?;
@@ -73,7 +83,7 @@ impl ChatCaller {
                 own_workspace(state, ws, slug).await?;
                 Ok((ws, user.external_id.clone()))
             }
-            ChatCaller::Operator(op) => {
+            ChatCaller::Operator(op) | ChatCaller::Key(KeyCaller { operator: op, .. }) => {
                 let ws = op.workspace();
                 own_workspace(state, ws, slug).await?;
                 let user = body_user_id.ok_or_else(|| AppError::invalid("user_id", "name the end user to chat as"))?;
@@ -89,10 +99,11 @@ impl ChatCaller {
         }
     }
 
-    /// Whether this caller is an operator (who may read other users' chats in their workspace).
+    /// Whether this caller is an operator or a key (who may read other users' chats in
+    /// their workspace).
     pub fn operator(&self) -> Option<&OperatorInfo> {
         match self {
-            ChatCaller::Operator(op) => Some(op),
+            ChatCaller::Operator(op) | ChatCaller::Key(KeyCaller { operator: op, .. }) => Some(op),
             _ => None,
         }
     }

@@ -108,8 +108,15 @@ async fn chat_turn(
         (None, None) => chat::PersonaChoice::First,
     };
     let started = Instant::now();
-    let req =
-        turn::TurnRequest { workspace_id: ws, user_id, persona, session_id: b.session_id, text: b.message, guardrail };
+    let req = turn::TurnRequest {
+        workspace_id: ws,
+        user_id,
+        persona,
+        session_id: b.session_id,
+        text: b.message,
+        guardrail,
+        pin: turn::VersionPin::Unchanged,
+    };
     let turn = turn::submit_streaming(&state, req).await?;
     answer(state, ws, turn, started, wants_stream(b.stream, &headers)).await
 }

@@ -324,9 +324,11 @@ async fn clear_history(
     Path(user_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let Some(op) = caller.operator() else {
-        let body = json!({"error": {"code": "forbidden", "message": "only an operator may clear a user's history"}});
-        return Ok((StatusCode::FORBIDDEN, Json(body)).into_response());
+        return Err(AppError::forbidden("only an operator may clear a user's history").into());
     };
+    if let ChatCaller::Key(key) = &caller {
+        key.require(app::types::ApiScope::Manage)?;
+    }
     let user_id = chat::parse_user_id(&user_id)?;
     let deleted = chat_sessions::clear_history(&state, op.workspace(), &user_id).await?;
     Ok(Json(json!({ "user_id": user_id, "deleted_count": deleted })).into_response())

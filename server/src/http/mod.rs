@@ -11,6 +11,7 @@
 //! - [`chat`] (`POST /chat`), [`chat_sessions`] (`/chat/sessions…`, `/chat/history…`),
 //!   [`sse`] (`/admin/events`, `/chat/events`), [`health`].
 //! - [`request_id`]: the per-request id layer start-up wraps the whole app in.
+//! - [`openai`]: `/v1/models`, `/v1/chat/completions` (OpenAI-compatible).
 //! - [`metrics`]: `GET /metrics` (Prometheus) and the layer counting requests.
 
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod metrics;
+pub mod openai;
 pub mod request_id;
 pub mod sse;
 pub mod user;
@@ -35,6 +37,7 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     let rest = Router::new()
         .merge(admin::auth::router())
+        .merge(admin::api_keys::router())
         .merge(admin::templates::router())
         .merge(admin::versions::router())
         .merge(admin::lifecycle::router())
@@ -55,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .merge(user::router())
         .merge(chat::router())
         .merge(chat_sessions::router())
+        .merge(openai::router())
         // Every JSON route reads up to this; the import route's own layer raises it.
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_BYTES));
     Router::new().merge(health::router()).merge(metrics::router()).merge(rest).merge(sse::router())

@@ -8,6 +8,7 @@ mod fake_llm;
 mod helpers;
 mod webhook_receiver;
 
+mod api_keys;
 mod audit;
 mod auth;
 mod chat;
@@ -23,6 +24,7 @@ mod jobs;
 mod memory;
 mod metrics;
 mod monitor;
+mod openai_compat;
 mod pages;
 mod persona_depth;
 mod personas;

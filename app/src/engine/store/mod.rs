@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod advisory;
+pub mod api_keys;
 pub mod assignments;
 pub mod audit;
 pub mod demo;

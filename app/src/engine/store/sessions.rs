@@ -402,3 +402,26 @@ pub async fn delete_of_user(db: &Db, ws: WorkspaceId, end_user: EndUserId) -> Ap
     delete_where(db, ws, "SELECT id FROM chat_sessions WHERE workspace_id = $1 AND end_user_id = $2", end_user.get())
         .await
 }
+
+/// Pins the chat to version `n` of its persona (None: unpinned, the user's assignment or
+/// production answers), as an OpenAI-compatible request naming `persona@v3` does.
+pub async fn set_pinned_version(db: &Db, ws: WorkspaceId, session: SessionId, n: Option<i64>) -> AppResult<()> {
+    sqlx::query("UPDATE chat_sessions SET pinned_version = $1 WHERE workspace_id = $2 AND id = $3")
+        .bind(n)
+        .bind(ws)
+        .bind(session)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The version the chat is pinned to, if any.
+pub async fn pinned_version(db: &Db, ws: WorkspaceId, session: SessionId) -> AppResult<Option<i64>> {
+    let pinned: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT pinned_version FROM chat_sessions WHERE workspace_id = $1 AND id = $2")
+            .bind(ws)
+            .bind(session)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(pinned.flatten())
+}

@@ -163,6 +163,22 @@ pub struct TurnRequest {
     /// A guardrail set by name (the original's `guardrail_config`): the workspace's own or
     /// a preset. Stored on the chat session, so later turns and recovery use it too.
     pub guardrail: Option<String>,
+    /// The version the chat's turns use from now on ([`VersionPin`]).
+    pub pin: VersionPin,
+}
+
+/// Which version a chat answers with, when the request says: kept on the chat session,
+/// so later turns and recovery use it too. Stage 2 reads it before the user's assignment
+/// and production.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VersionPin {
+    /// Leave the chat as it is (the chat page, `POST /chat`).
+    #[default]
+    Unchanged,
+    /// Unpin: the user's assignment or production answers (`model: "persona"`).
+    Serving,
+    /// Version n of the persona (`model: "persona@v3"`, or a label resolved to its version).
+    Version(i64),
 }
 
 /// Stores the user's message and runs its turn to the end on a server-owned task; the
@@ -247,6 +263,11 @@ pub async fn submit_streaming(state: &AppState, req: TurnRequest) -> AppResult<S
 
     if let Some(g) = guardrail {
         super::store::guardrails::set_for_session(&state.db, ws, at.session_id, g).await?;
+    }
+    match req.pin {
+        VersionPin::Unchanged => {}
+        VersionPin::Serving => sessions::set_pinned_version(&state.db, ws, at.session_id, None).await?,
+        VersionPin::Version(n) => sessions::set_pinned_version(&state.db, ws, at.session_id, Some(n)).await?,
     }
     // Nothing a user sent is ever lost: store first. From here on the turn is the server's.
     let user_message = store_user_message(state, &at, &text).await?;

@@ -7,7 +7,7 @@ use crate::engine::ids::MessageId;
 use crate::engine::llm::{Completion, CompletionRequest, FinishReason, LlmError, StreamEvent};
 use crate::engine::prompt::{build_messages, TurnInput};
 use crate::engine::store::llm_requests::{self, RequestLog};
-use crate::engine::store::messages;
+use crate::engine::store::{messages, sessions};
 use crate::engine::{guardrails, interventions, memory, personas, sentiment, summary, AppState};
 use crate::error::{AppError, AppResult};
 use crate::types::{ChatMessage, LiveEvent, Message, Sender, TurnOutcome, VersionInfo, PAUSE_NOTICE};
@@ -148,10 +148,17 @@ pub(super) async fn prepare(state: &AppState, at: &SessionRef, user_message: &Me
     }
 }
 
-/// Stage 2 — the version assigned to the user for this persona
+/// Stage 2 — the version the chat is pinned to ([`super::VersionPin`]), else the one assigned to the user for this persona
 /// ([`crate::engine::assignments`]), else the one `production` points to; None when the
 /// persona was unpublished meanwhile (the turn fails).
 async fn production_version(state: &AppState, at: &SessionRef) -> AppResult<Option<VersionInfo>> {
+    if let Some(n) = sessions::pinned_version(&state.db, at.workspace_id, at.session_id).await? {
+        match personas::version(&state.db, at.workspace_id, at.persona_id, n).await {
+            Ok(v) => return Ok(Some(v)),
+            Err(AppError::NotFound { .. }) => tracing::warn!(version = n, "pinned version is gone; production answers"),
+            Err(e) => return Err(e),
+        }
+    }
     if let Some(v) = crate::engine::assignments::assigned_version(&state.db, at).await? {
         return Ok(Some(v));
     }

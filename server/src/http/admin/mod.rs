@@ -3,6 +3,7 @@
 //! (401 without) except `POST /admin/login`. Areas use [`super::error`],
 //! [`super::extract`] and the helpers below, never each other.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod authoring;
