@@ -31,6 +31,12 @@ pub async fn session() -> AppResult<tower_sessions::Session> {
     leptos_axum::extract::<tower_sessions::Session>().await.map_err(|e| internal("session", e))
 }
 
+/// The client's IP (the TCP peer), for login rate limiting.
+pub async fn client_ip() -> Option<std::net::IpAddr> {
+    let parts = leptos_axum::extract::<http::request::Parts>().await.ok()?;
+    crate::engine::throttle::client_ip(&parts.extensions)
+}
+
 /// The state and the logged-in operator. Errors: `Unauthorized` when nobody is logged in
 /// or the account was deactivated.
 pub async fn operator() -> AppResult<(AppState, OperatorInfo)> {

@@ -19,7 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start the server (the default). Configured by environment variables, see README.
+    /// Start the server (the default). Configured by `promptdev.toml` and environment
+    /// variables, see README.
     Serve,
     /// Create an operator with a workspace of their own. Prompts for the password, or
     /// reads it from standard input when that is not a terminal.
@@ -88,11 +89,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::SeedDemo { .. }) => "warn,sqlx=error",
         _ => "info,sqlx=warn,tower_sessions=warn,tower_http=warn,llama-cpp-2=warn,llama_cpp_2=warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()),
-        )
-        .init();
+    init_logs(default_filter);
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
@@ -102,6 +99,25 @@ async fn main() -> anyhow::Result<()> {
             persona_import(config, &operator, target, &on_conflict, new_name.as_deref()).await
         }
         Command::SeedDemo { messages, operator } => seed_demo(config, messages, &operator).await,
+    }
+}
+
+/// Logs to standard error: readable lines on a terminal, one JSON object per event
+/// otherwise (or with `PROMPTDEV_LOG_FORMAT=json`; `=text` forces lines), each with the
+/// fields of its spans — a request's `request_id`, the one its `x-request-id` header and
+/// any error body carry. `RUST_LOG` filters (default: `default_filter`).
+fn init_logs(default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into());
+    let json = match std::env::var("PROMPTDEV_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(false).with_span_list(true).init();
+    } else {
+        builder.init();
     }
 }
 
@@ -192,6 +208,7 @@ async fn persona_import(
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    config.check_exposed(&Config::figment())?;
     let app = Application::build(config).await?;
     let base = format!("http://{}", app.addr);
     let line = "=".repeat(64);

@@ -10,6 +10,8 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::Mutex;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
@@ -25,6 +27,13 @@ pub const JOBS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 /// Name of the operator session cookie.
 pub const SESSION_COOKIE: &str = "pd_session";
 
+/// How long start-up waits for the database's first connection before serving without
+/// it (`/ready` 503, retried every [`DB_RETRY`]).
+pub const DB_CONNECT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often start-up tries the database again while it does not answer.
+pub const DB_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A built application bound to its port, ready to serve.
 pub struct Application {
     listener: TcpListener,
@@ -32,15 +41,20 @@ pub struct Application {
     /// The address actually bound (port 0 in the config picks a free port).
     pub addr: SocketAddr,
     pub state: AppState,
-    /// Email and password of the operator created on this first start, if any.
+    /// Email and password of the operator created on this first start, if any (None
+    /// also while the database has not answered: it is printed once it does).
     pub first_login: Option<(String, String)>,
-    /// The background job runner, started with the app.
-    jobs: jobs::Runner,
+    /// The background job runner, started once the database answers.
+    jobs: Arc<Mutex<Option<jobs::Runner>>>,
 }
 
 impl Application {
-    /// Connects and migrates the database, creates the first operator if there is none,
-    /// opens the session store and binds the port. Errors: database, port in use.
+    /// Opens the database, the session store and the port. When the database answers
+    /// (within [`DB_CONNECT_WAIT`]) it is migrated, the first operator created if there
+    /// is none, interrupted turns resumed and the job runner started before this
+    /// returns; when it does not, the app still starts — `/health` and `/ready` answer
+    /// 503 — and that part runs as soon as it does (tried every [`DB_RETRY`]).
+    /// Errors: a bad database URL, a failed migration, the port in use.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let leptos_options = LeptosOptions::builder()
             .output_name("promptdev")
@@ -54,23 +68,27 @@ impl Application {
         let addr = listener.local_addr()?;
         let secure = config.secure_cookies;
         let state = AppState::build(config, leptos_options).await?;
-        // On PostgreSQL, live events reach the operators connected to other processes.
-        state.events.share(&state.db).await?;
-        let first_login = auth::ensure_first_operator(&state.db).await?;
-        let store = AppSessionStore::open(&state.db).await?;
-        store.spawn_cleanup(std::time::Duration::from_secs(3600));
-        let sessions = SessionManagerLayer::new(store)
+        let store = AppSessionStore::open_lazy(&state.db)?;
+        let sessions = SessionManagerLayer::new(store.clone())
             .with_name(SESSION_COOKIE)
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(secure)
             .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(24)));
         let router = http::request_id::layer(router(state.clone()).layer(sessions));
-        // Turns a previous process stopped in the middle of (their messages are stored).
-        turn::resume_pending(&state).await?;
-        let jobs = jobs::start(&state);
-        // Closed hours into the Overview's tables; the Overview reads later ones raw.
-        stats::spawn_aggregator(state.db.clone(), std::time::Duration::from_secs(60));
+        let jobs = Arc::new(Mutex::new(None));
+        let first_login = match state.db.reachable(DB_CONNECT_WAIT).await {
+            Ok(()) => {
+                let (first_login, runner) = start_with_database(&state, &store).await?;
+                *jobs.lock().await = Some(runner);
+                first_login
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "the database does not answer; serving /ready as 503 until it does");
+                tokio::spawn(wait_for_database(state.clone(), store, jobs.clone()));
+                None
+            }
+        };
         Ok(Application { listener, router, addr, state, first_login, jobs })
     }
 
@@ -78,9 +96,13 @@ impl Application {
     /// [`SHUTDOWN_GRACE`]) for the turns still running so their replies are stored.
     pub async fn run(self) -> anyhow::Result<()> {
         let turns = self.state.turns.clone();
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
-        if !self.jobs.shutdown(JOBS_GRACE).await {
-            tracing::info!("background jobs still running at the deadline were given back to the queue");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal()).await?;
+        let runner = self.jobs.lock().await.take();
+        if let Some(runner) = runner {
+            if !runner.shutdown(JOBS_GRACE).await {
+                tracing::info!("background jobs still running at the deadline were given back to the queue");
+            }
         }
         let running = turns.running();
         if running > 0 {
@@ -96,8 +118,52 @@ impl Application {
     /// running until the runtime ends.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let _ = axum::serve(self.listener, self.router).await;
+            let _ = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>()).await;
         })
+    }
+}
+
+/// Start-up's database part: migrations, live events across processes (PostgreSQL), the
+/// first operator, the session table, turns a previous process left running, the job
+/// runner and the statistics aggregator; then the app counts as started (`/ready`).
+async fn start_with_database(
+    state: &AppState,
+    store: &AppSessionStore,
+) -> anyhow::Result<(Option<(String, String)>, jobs::Runner)> {
+    state.db.migrate().await?;
+    // On PostgreSQL, live events reach the operators connected to other processes.
+    state.events.share(&state.db).await?;
+    let first_login = auth::ensure_first_operator(&state.db).await?;
+    store.migrate().await?;
+    store.spawn_cleanup(std::time::Duration::from_secs(3600));
+    // Turns a previous process stopped in the middle of (their messages are stored).
+    turn::resume_pending(state).await?;
+    let jobs = jobs::start(state);
+    // Closed hours into the Overview's tables; the Overview reads later ones raw.
+    stats::spawn_aggregator(state.db.clone(), std::time::Duration::from_secs(60));
+    state.started.store(true, std::sync::atomic::Ordering::Release);
+    Ok((first_login, jobs))
+}
+
+/// Tries [`start_with_database`] every [`DB_RETRY`] until it succeeds; prints the first
+/// operator's login if that is when it was created.
+async fn wait_for_database(state: AppState, store: AppSessionStore, jobs: Arc<Mutex<Option<jobs::Runner>>>) {
+    loop {
+        tokio::time::sleep(DB_RETRY).await;
+        if state.db.reachable(DB_CONNECT_WAIT).await.is_err() {
+            continue;
+        }
+        match start_with_database(&state, &store).await {
+            Ok((first_login, runner)) => {
+                *jobs.lock().await = Some(runner);
+                tracing::info!("the database answers: start-up finished");
+                if let Some((email, password)) = first_login {
+                    println!("First start: an operator was created. Log in with {email} / {password} (shown only this once)");
+                }
+                return;
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "start-up with the database failed; trying again"),
+        }
     }
 }
 

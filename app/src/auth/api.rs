@@ -11,7 +11,8 @@ pub async fn current_operator() -> AppResult<OperatorInfo> {
     ctx::guard(async move { Ok(ctx::operator().await?.1) }).await
 }
 
-/// Logs in and goes to the dashboard. Errors: `BadCredentials`.
+/// Logs in and goes to the dashboard. Errors: `BadCredentials`; `RateLimited` after too
+/// many failures ([`crate::engine::throttle`]).
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String) -> AppResult<OperatorInfo> {
     use crate::ctx;
@@ -19,7 +20,9 @@ pub async fn login(email: String, password: String) -> AppResult<OperatorInfo> {
     ctx::guard(async move {
         let state = ctx::state()?;
         let session = ctx::session().await?;
-        let op = auth::login(&state.db, &session, &email, &password).await?;
+        let ip = ctx::client_ip().await;
+        let account = crate::engine::throttle::operator_account(&email);
+        let op = state.logins.attempt(&account, ip, auth::login(&state.db, &session, &email, &password)).await?;
         leptos_axum::redirect("/dashboard");
         Ok(op)
     })

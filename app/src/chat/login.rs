@@ -86,7 +86,7 @@ fn signed_in(user: EndUserInfo, logout: ServerAction<UserLogout>) -> impl IntoVi
 // ---- server functions ----
 
 /// Logs an end user in to the chat page's workspace (`workspace` slug, default the one
-/// `/chat` serves). Errors: `BadCredentials`.
+/// `/chat` serves). Errors: `BadCredentials`; `RateLimited` after too many failures.
 #[server(endpoint = "chat/user_login")]
 pub async fn user_login(email: String, password: String, workspace: Option<String>) -> AppResult<EndUserInfo> {
     use crate::ctx;
@@ -94,7 +94,10 @@ pub async fn user_login(email: String, password: String, workspace: Option<Strin
     ctx::guard(async move {
         let state = ctx::state()?;
         let ws = chat::chat_workspace(&state, workspace.as_deref().filter(|w| !w.is_empty())).await?;
-        end_users::login(&state.db, &ctx::session().await?, ws, &email, &password).await
+        let account = crate::engine::throttle::end_user_account(ws, &email);
+        let session = ctx::session().await?;
+        let attempt = end_users::login(&state.db, &session, ws, &email, &password);
+        state.logins.attempt(&account, ctx::client_ip().await, attempt).await
     })
     .await
 }

@@ -1,10 +1,11 @@
-//! Runtime configuration: one typed [`Config`], read through [figment] from the environment
-//! (see the README's table). Secrets are `SecretString` so they never end up in a log or a
-//! response.
+//! Runtime configuration: one typed [`Config`], read through [figment] from a
+//! `promptdev.toml` file and the environment, the environment winning (see the README's
+//! table). Secrets are `SecretString` so they never end up in a log or a response.
 //!
-//! The sources are a [`Figment`] ([`Config::figment`]), so a `promptdev.toml` can be merged
-//! later without touching the parsing: its keys are the ones in [`VARIABLES`] (`addr`,
-//! `llm_threads`, …), and a value there may be a string (parsed like the variable) or a
+//! The file is `PROMPTDEV_CONFIG` (which must exist), else `promptdev.toml` in the working
+//! directory when there is one. Its keys are the ones in [`VARIABLES`] (`addr`,
+//! `llm_threads`, `openai_api_key`, …; an unknown key is an error, so a typo is not
+//! silently ignored), and a value there may be a string (parsed like the variable) or a
 //! native TOML value.
 //!
 //! The environment is read by a small provider of our own rather than `figment::providers::Env`:
@@ -12,6 +13,7 @@
 //! number 7, `[…]` an array), while a blank variable here counts as unset and a value is
 //! parsed exactly as the variable's type parses it.
 
+use figment::providers::Format;
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 use secrecy::SecretString;
@@ -94,18 +96,57 @@ pub const VARIABLES: &[(&str, &str)] = &[
 ];
 
 impl Config {
-    /// Reads `PROMPTDEV_*`, `OPENAI_*`, `LEPTOS_SITE_ROOT` and `DATABASE_URL`; unset or
-    /// blank ones take the defaults documented in the README. Only the settings of the
-    /// chosen provider are read. Errors name the variable that could not be parsed.
+    /// Reads the config file ([`Config::file`]) and `PROMPTDEV_*`, `OPENAI_*`,
+    /// `LEPTOS_SITE_ROOT` and `DATABASE_URL` over it; unset or blank ones take the
+    /// defaults documented in the README. Only the settings of the chosen provider are
+    /// read. Errors name the variable (or file key) that could not be parsed, an unknown
+    /// key in the file, a `PROMPTDEV_CONFIG` that does not exist.
     pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_figment(&Self::figment())
+        let (path, named) = Self::file();
+        if named && !path.is_file() {
+            anyhow::bail!("PROMPTDEV_CONFIG names {}, which is not a file", path.display());
+        }
+        let figment = Self::figment();
+        check_keys(&path)?;
+        Self::from_figment(&figment)
     }
 
-    /// The sources [`Config::from_env`] reads: today the environment only. A file goes
-    /// under it later (`Figment::from(Toml::file(path)).merge(Config::figment())`) so the
-    /// environment still wins.
+    /// The config file: `PROMPTDEV_CONFIG` (true: named explicitly), else
+    /// `promptdev.toml` in the working directory (read only if it exists).
+    pub fn file() -> (PathBuf, bool) {
+        match std::env::var("PROMPTDEV_CONFIG").ok().filter(|v| !v.trim().is_empty()) {
+            Some(p) => (PathBuf::from(p), true),
+            None => (PathBuf::from("promptdev.toml"), false),
+        }
+    }
+
+    /// The sources [`Config::from_env`] reads: the file, then the environment over it.
     pub fn figment() -> Figment {
-        Figment::from(Environment)
+        Figment::from(figment::providers::Toml::file(Self::file().0)).merge(Environment)
+    }
+
+    /// Refuses to serve on a non-loopback address unless the provider (`PROMPTDEV_LLM` /
+    /// `llm`) and the cookie setting (`PROMPTDEV_SECURE_COOKIES` / `secure_cookies`) are
+    /// set explicitly in `figment`: a server others can reach must not run on guesses.
+    /// Errors: names what to set.
+    pub fn check_exposed(&self, figment: &Figment) -> anyhow::Result<()> {
+        if self.addr.ip().is_loopback() {
+            return Ok(());
+        }
+        let missing: Vec<&str> = [("llm", "PROMPTDEV_LLM"), ("secure_cookies", "PROMPTDEV_SECURE_COOKIES")]
+            .into_iter()
+            .filter(|(key, _)| figment.find_value(key).is_err())
+            .map(|(_, var)| var)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "refusing to listen on {} (not loopback) without {} set explicitly (in the environment or promptdev.toml): \
+             choose the LLM provider (local or openai) and whether cookies need HTTPS (1 behind TLS)",
+            self.addr,
+            missing.join(" and ")
+        )
     }
 
     /// Builds the config from `figment` (keys as in [`VARIABLES`]). Errors: the first value
@@ -146,6 +187,27 @@ impl Config {
             webhook_allow_private: s.webhook_allow_private.unwrap_or(false),
         })
     }
+}
+
+/// Errors: a key in the config file that is not one of [`VARIABLES`].
+fn check_keys(path: &std::path::Path) -> anyhow::Result<()> {
+    let file = figment::providers::Toml::file(path);
+    let data = file.data().map_err(explain)?;
+    let unknown: Vec<String> = data
+        .values()
+        .flat_map(|dict| dict.keys())
+        .filter(|k| !VARIABLES.iter().any(|(_, key)| key == k))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "unknown key(s) {} in {}: the keys are {}",
+        unknown.join(", "),
+        path.display(),
+        VARIABLES.iter().map(|(_, k)| *k).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// The process environment as a figment source: the variables of [`VARIABLES`] under their
@@ -534,6 +596,62 @@ mod tests {
             assert!(c.secure_cookies);
             let LlmConfig::Local { threads, .. } = c.llm else { panic!("local") };
             assert_eq!(threads, 3);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_file_is_read_under_the_environment() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            jail.set_env("PROMPTDEV_CONFIG", "");
+            jail.create_file(
+                "promptdev.toml",
+                "addr = \"127.0.0.1:9100\"\nhistory_window = 7\nllm = \"openai\"\nopenai_model = \"from-file\"\nopenai_api_key = \"sk-file\"\n",
+            )?;
+            let c = Config::from_env().unwrap();
+            assert_eq!(c.addr, "127.0.0.1:9100".parse().unwrap());
+            assert_eq!(c.history_window, 7, "a native TOML number works");
+            match &c.llm {
+                LlmConfig::OpenAi { model, api_key, .. } => {
+                    assert_eq!(model, "from-file");
+                    assert_eq!(api_key.as_ref().unwrap().expose_secret(), "sk-file");
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(!format!("{c:?}").contains("sk-file"), "a secret from the file is never printed");
+            // The environment wins over the file.
+            jail.set_env("PROMPTDEV_HISTORY_WINDOW", "9");
+            assert_eq!(Config::from_env().unwrap().history_window, 9);
+            jail.set_env("PROMPTDEV_HISTORY_WINDOW", "");
+            // A typo is an error, not silence.
+            jail.create_file("promptdev.toml", "adr = \"0.0.0.0:80\"\n")?;
+            let e = Config::from_env().unwrap_err().to_string();
+            assert!(e.contains("unknown key(s) adr"), "{e}");
+            // A named file must exist.
+            jail.set_env("PROMPTDEV_CONFIG", "missing.toml");
+            assert!(Config::from_env().unwrap_err().to_string().contains("missing.toml"));
+            jail.set_env("PROMPTDEV_CONFIG", "");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_public_address_needs_explicit_provider_and_cookies() {
+        Jail::expect_with(|jail| {
+            blank_all(jail);
+            jail.set_env("PROMPTDEV_CONFIG", "");
+            let c = Config::from_env().unwrap();
+            assert!(c.check_exposed(&Config::figment()).is_ok(), "loopback needs nothing explicit");
+            jail.set_env("PROMPTDEV_ADDR", "0.0.0.0:8001");
+            let c = Config::from_env().unwrap();
+            let e = c.check_exposed(&Config::figment()).unwrap_err().to_string();
+            assert!(e.contains("PROMPTDEV_LLM and PROMPTDEV_SECURE_COOKIES"), "{e}");
+            jail.set_env("PROMPTDEV_LLM", "local");
+            let e = c.check_exposed(&Config::figment()).unwrap_err().to_string();
+            assert!(!e.contains("PROMPTDEV_LLM ") && e.contains("PROMPTDEV_SECURE_COOKIES"), "{e}");
+            jail.create_file("promptdev.toml", "secure_cookies = true\n")?;
+            assert!(c.check_exposed(&Config::figment()).is_ok(), "the file counts as explicit");
             Ok(())
         });
     }

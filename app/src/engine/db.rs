@@ -32,6 +32,16 @@ impl Db {
     /// `postgres://…` must exist) and applies pending migrations.
     /// Errors: unreachable server, unwritable path, a failed migration.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        let db = Db::open(url)?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// The pool for `url` without connecting yet: connections are made on first use, so a
+    /// server can start while its database is down and report it on `/ready`. Errors: a
+    /// URL that is not `sqlite://…` or `postgres://…` or does not parse; an SQLite
+    /// directory that cannot be created.
+    pub fn open(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Dialect::Postgres
@@ -56,20 +66,52 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(opts)
-            .await
-            .with_context(|| format!("connect to {}", redact(&url)))?;
-        let db = Db { pool, dialect, url };
-        db.migrate().await?;
-        Ok(db)
+            .connect_lazy_with(opts);
+        Ok(Db { pool, dialect, url })
     }
 
-    async fn migrate(&self) -> anyhow::Result<()> {
+    /// Whether one new connection opens within `within` (the pool would keep retrying
+    /// for its whole acquire timeout). Errors: why it did not, for the log.
+    pub async fn reachable(&self, within: std::time::Duration) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        let opts = sqlx::any::AnyConnectOptions::from_str(&self.url).context("parse DATABASE_URL")?;
+        let conn = tokio::time::timeout(within, sqlx::AnyConnection::connect_with(&opts))
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer from {} within {within:?}", redact(&self.url)))?
+            .with_context(|| format!("connect to {}", redact(&self.url)))?;
+        let _ = conn.close().await;
+        Ok(())
+    }
+
+    /// Applies pending migrations. Errors: the database does not answer, a migration fails.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrator().run(&self.pool).await.with_context(|| format!("apply migrations to {}", redact(&self.url)))
+    }
+
+    /// The migrations built into this binary for the dialect.
+    fn migrator(&self) -> sqlx::migrate::Migrator {
         match self.dialect {
-            Dialect::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await,
-            Dialect::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await,
+            Dialect::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+            Dialect::Postgres => sqlx::migrate!("../migrations/postgres"),
         }
-        .context("apply migrations")
+    }
+
+    /// Whether every migration built into this binary is applied (a newer database is
+    /// fine). Errors: the database does not answer.
+    pub async fn migrations_applied(&self) -> Result<bool, sqlx::Error> {
+        let newest = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> = match sqlx::query_scalar(
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE",
+        )
+        .fetch_one(&self.pool)
+        .await
+        {
+            Ok(v) => v,
+            // No table yet: nothing applied.
+            Err(sqlx::Error::Database(_)) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(applied.unwrap_or(0) >= newest)
     }
 }
 

@@ -51,6 +51,7 @@ pub mod stats;
 pub mod store;
 pub mod summary;
 pub mod telemetry;
+pub mod throttle;
 pub mod transfer;
 pub mod turn;
 pub mod workspace_settings;

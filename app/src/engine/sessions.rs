@@ -15,22 +15,34 @@ pub enum AppSessionStore {
 }
 
 impl AppSessionStore {
-    /// Opens the store on the app's database and creates its table if needed.
-    pub async fn open(db: &Db) -> anyhow::Result<Self> {
-        let store = match db.dialect {
+    /// Opens the store on the app's database (connecting on first use, like
+    /// [`Db::open`]); [`AppSessionStore::migrate`] creates its table. Errors: the URL.
+    pub fn open_lazy(db: &Db) -> anyhow::Result<Self> {
+        Ok(match db.dialect {
             Dialect::Sqlite => {
-                let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect(&db.url).await?;
-                let s = SqliteStore::new(pool);
-                s.migrate().await?;
-                AppSessionStore::Sqlite(s)
+                let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(4).connect_lazy(&db.url)?;
+                AppSessionStore::Sqlite(SqliteStore::new(pool))
             }
             Dialect::Postgres => {
-                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect(&db.url).await?;
-                let s = PostgresStore::new(pool);
-                s.migrate().await?;
-                AppSessionStore::Postgres(s)
+                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_lazy(&db.url)?;
+                AppSessionStore::Postgres(PostgresStore::new(pool))
             }
-        };
+        })
+    }
+
+    /// Creates the store's table if needed. Errors: the database does not answer.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            AppSessionStore::Sqlite(s) => s.migrate().await?,
+            AppSessionStore::Postgres(s) => s.migrate().await?,
+        }
+        Ok(())
+    }
+
+    /// Opens the store on the app's database and creates its table if needed.
+    pub async fn open(db: &Db) -> anyhow::Result<Self> {
+        let store = Self::open_lazy(db)?;
+        store.migrate().await?;
         Ok(store)
     }
 

@@ -18,13 +18,19 @@ pub struct AppState {
     pub events: EventBus,
     /// Turns running on server-owned tasks, and their per-session locks.
     pub turns: super::turn::Turns,
+    /// Set once start-up's database part (migrations, first operator, session table,
+    /// recovered turns, job runner) has finished: until then `/ready` answers 503.
+    pub started: Arc<std::sync::atomic::AtomicBool>,
+    /// Failed logins per account and IP, this process's ([`super::throttle`]).
+    pub logins: Arc<super::throttle::LoginThrottle>,
 }
 
 impl AppState {
-    /// Connects the database (migrating it), builds the LLM provider and the event bus.
-    /// Errors: see [`Db::connect`] and [`openai::OpenAiClient::new`].
+    /// Opens the database (without connecting: see [`Db::open`]; start-up migrates it),
+    /// builds the LLM provider and the event bus. Errors: see [`Db::open`] and
+    /// [`openai::OpenAiClient::new`].
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::open(&config.database_url)?;
         let llm = match &config.llm {
             LlmConfig::Local { model_path, threads, context_size, seed } => {
                 LlmProvider::Local(local::LocalLlm::spawn(local::LocalConfig {
@@ -52,6 +58,8 @@ impl AppState {
             llm: Arc::new(llm),
             events: EventBus::new(),
             turns: Default::default(),
+            started: Default::default(),
+            logins: Default::default(),
         })
     }
 }

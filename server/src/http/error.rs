@@ -1,4 +1,5 @@
-//! The REST API's error response: an [`AppError`] as `{"error": {"code", "message", …}}`
+//! The REST API's error response: an [`AppError`] as `{"error": {"code", "message",
+//! "request_id", …}}` (`request_id`: the request's `x-request-id`, in every log line about it)
 //! (the variant's fields beside `code` and `message`) with the status of
 //! [`AppError::status`]; axum's body, path and query rejections become `invalid` (422)
 //! or `too_large` (413) in the same shape.
@@ -59,7 +60,15 @@ impl IntoResponse for ApiError {
         if let Some(obj) = body.as_object_mut() {
             obj.insert("code".into(), json!(self.0.code()));
             obj.insert("message".into(), json!(self.0.to_string()));
+            // The id of the log lines about this request (and of its `x-request-id`).
+            if let Some(id) = app::engine::request_id::current() {
+                obj.entry("request_id").or_insert(json!(id));
+            }
         }
-        (self.0.status(), Json(json!({ "error": body }))).into_response()
+        let mut resp = (self.0.status(), Json(json!({ "error": body }))).into_response();
+        if let AppError::RateLimited { retry_after_s, .. } = &self.0 {
+            resp.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_s));
+        }
+        resp
     }
 }

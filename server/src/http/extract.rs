@@ -67,3 +67,14 @@ pub async fn request_key(parts: &mut Parts, state: &AppState) -> Result<Option<K
     parts.extensions.insert(key.clone());
     Ok(Some(key))
 }
+
+/// The client's IP (the TCP peer), when the server runs with connection info.
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(app::engine::throttle::client_ip(&parts.extensions)))
+    }
+}

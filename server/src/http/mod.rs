@@ -9,7 +9,7 @@
 //! - [`user`] (`/user/login`, `/user/me`, `/user/logout`: end-user login); [`caller`]
 //!   (who a chat request acts for).
 //! - [`chat`] (`POST /chat`), [`chat_sessions`] (`/chat/sessions…`, `/chat/history…`),
-//!   [`sse`] (`/admin/events`, `/chat/events`), [`health`].
+//!   [`sse`] (`/admin/events`, `/chat/events`), [`health`] (`/health`, `/ready`).
 //! - [`request_id`]: the per-request id layer start-up wraps the whole app in.
 //! - [`openai`]: `/v1/models`, `/v1/chat/completions` (OpenAI-compatible).
 //! - [`metrics`]: `GET /metrics` (Prometheus) and the layer counting requests.

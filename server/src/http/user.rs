@@ -4,7 +4,7 @@
 //! grants none of these.
 
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ClientIp};
 use app::engine::ids::WorkspaceId;
 use app::engine::{chat, end_users, AppState};
 use app::error::AppError;
@@ -54,6 +54,7 @@ struct LoginBody {
 /// password, a user without a password or a deactivated one.
 async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     session: tower_sessions::Session,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<Value> {
@@ -61,7 +62,9 @@ async fn login(
         Some(id) => WorkspaceId(id),
         None => chat::chat_workspace(&state, b.workspace.as_deref()).await?,
     };
-    let user = end_users::login(&state.db, &session, ws, &b.email, &b.password).await?;
+    let account = app::engine::throttle::end_user_account(ws, &b.email);
+    let attempt = end_users::login(&state.db, &session, ws, &b.email, &b.password);
+    let user = state.logins.attempt(&account, ip, attempt).await?;
     Ok(Json(json!({
         "status": "ok",
         "user": {

@@ -1,7 +1,7 @@
 //! Operator login: `POST /admin/login`, `POST /admin/logout`, `GET /admin/me`.
 
 use crate::http::error::ApiResult;
-use crate::http::extract::{ApiJson, Operator};
+use crate::http::extract::{ApiJson, ClientIp, Operator};
 use app::engine::{auth, auth::OPERATOR_KEY, AppState};
 use app::types::OperatorInfo;
 use axum::extract::State;
@@ -24,12 +24,17 @@ struct LoginBody {
     password: String,
 }
 
+/// `POST /admin/login`: 401 `bad_credentials`; 429 `rate_limited` (with `retry_after_s`
+/// and a `Retry-After` header) after too many failures for the account or the client IP.
 async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     session: tower_sessions::Session,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> ApiResult<OperatorInfo> {
-    Ok(Json(auth::login(&state.db, &session, &b.username, &b.password).await?))
+    let account = app::engine::throttle::operator_account(&b.username);
+    let attempt = auth::login(&state.db, &session, &b.username, &b.password);
+    Ok(Json(state.logins.attempt(&account, ip, attempt).await?))
 }
 
 async fn logout(session: tower_sessions::Session) -> ApiResult<serde_json::Value> {
