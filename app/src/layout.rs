@@ -83,14 +83,22 @@ pub fn DashboardLayout() -> impl IntoView {
                                     <A href="/dashboard/guardrails">"Guardrails"</A>
                                     <A href="/dashboard/api-keys">"API keys"</A>
                                     <A href="/dashboard/settings">"Settings"</A>
+                                    {op.is_super.then(|| view! { <A href="/dashboard/operators">"Operators"</A> })}
                                     <a href="/chat" target="_blank" rel="noopener">"Open chat"</a>
                                 </nav>
-                                <span class="who" title=op.workspace_name.clone()>{op.email.clone()}</span>
+                                <span class="who" title=format!("{} in {}", op.role.as_str(), op.workspace_name)>
+                                    {format!("{} ({})", op.email, op.role.as_str())}
+                                </span>
                                 <ActionForm action=logout attr:class="inline">
                                     <button type="submit" class="link">"Log out"</button>
                                 </ActionForm>
                             </header>
                             <main class="content">
+                                {(op.role == crate::types::Role::Viewer).then(|| view! {
+                                    <p class="notice" role="note" data-testid="read-only">
+                                        "You have read-only access to this workspace (viewer): changes are refused."
+                                    </p>
+                                })}
                                 <Outlet/>
                             </main>
                             <crate::guardrails::alerts::AlertToasts/>

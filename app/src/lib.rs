@@ -5,6 +5,7 @@
 // Leptos view types nest deeply; release builds of the hydrate bundle need more room.
 #![recursion_limit = "256"]
 
+pub mod admins;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("audit") view=audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=workspace_settings::SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("operators") view=admins::OperatorsPage ssr=SsrMode::Async/>
                     <Route path=path!("guardrails") view=guardrails::GuardrailList ssr=SsrMode::Async/>
                     <Route path=path!("guardrails/:id") view=guardrails::GuardrailEditor ssr=SsrMode::Async/>
                     <Route path=path!("jobs") view=jobs::JobsPage ssr=SsrMode::Async/>

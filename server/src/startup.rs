@@ -11,8 +11,8 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::Mutex;
 use tokio::net::TcpListener;
+use tokio::sync::Mutex;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -97,7 +97,8 @@ impl Application {
     pub async fn run(self) -> anyhow::Result<()> {
         let turns = self.state.turns.clone();
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal()).await?;
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         let runner = self.jobs.lock().await.take();
         if let Some(runner) = runner {
             if !runner.shutdown(JOBS_GRACE).await {
@@ -158,7 +159,9 @@ async fn wait_for_database(state: AppState, store: AppSessionStore, jobs: Arc<Mu
                 *jobs.lock().await = Some(runner);
                 tracing::info!("the database answers: start-up finished");
                 if let Some((email, password)) = first_login {
-                    println!("First start: an operator was created. Log in with {email} / {password} (shown only this once)");
+                    println!(
+                        "First start: an operator was created. Log in with {email} / {password} (shown only this once)"
+                    );
                 }
                 return;
             }
@@ -178,6 +181,8 @@ fn router(state: AppState) -> Router {
         // Every matched route, REST and pages alike (the matched pattern is its label).
         .route_layer(axum::middleware::from_fn(http::metrics::track))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // Viewer / editor / owner, for REST routes and server functions alike.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::roles::enforce))
         .layer(axum::middleware::from_fn_with_state(state.clone(), identity::chat_identity))
         // A bound for every body, server functions included (they buffer it whole).
         .layer(RequestBodyLimitLayer::new(http::limits::MAX_REQUEST_BYTES))

@@ -1,10 +1,11 @@
 //! Operators: accounts with argon2id password hashes, workspaces (tenants), login.
 
 use super::db::Db;
+use super::ids::WorkspaceId;
 use super::store::accounts;
 use super::{internal, is_unique_violation, now_ms};
 use crate::error::{AppError, AppResult};
-use crate::types::OperatorInfo;
+use crate::types::{OperatorInfo, Role};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
@@ -116,34 +117,84 @@ pub async fn logout(session: &tower_sessions::Session) -> AppResult<()> {
     session.cycle_id().await.map_err(|e| internal("session cycle", e))
 }
 
-/// Creates an operator with a workspace of their own (named after the email) and seeds
-/// the workspace's default persona. Errors: `Invalid` (email, password too short),
-/// `Conflict` if the email is taken.
+/// Creates an operator with a workspace of their own (named after the email), as its
+/// owner, and seeds the workspace's default persona. Errors: `Invalid` (email, password
+/// too short), `Conflict` if the email is taken.
 pub async fn create_operator(db: &Db, email: &str, password: &str, is_super: bool) -> AppResult<OperatorInfo> {
+    create_account(db, email, password, is_super, Placement::NewWorkspace).await
+}
+
+/// Where a new operator goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// A workspace of their own, as its owner (with the default persona).
+    NewWorkspace,
+    /// An existing workspace, with this role.
+    Join(WorkspaceId, Role),
+}
+
+/// Creates an operator account where `placement` says. Errors: `Invalid` (email,
+/// password too short), `NotFound` (the workspace to join), `Conflict` if the email is
+/// taken.
+pub async fn create_account(
+    db: &Db,
+    email: &str,
+    password: &str,
+    is_super: bool,
+    placement: Placement,
+) -> AppResult<OperatorInfo> {
     let email = Email::parse(email)?;
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::invalid("password", format!("use at least {MIN_PASSWORD_LEN} characters")));
+    check_password(password)?;
+    if let Placement::Join(ws, _) = placement {
+        if !accounts::workspace_exists(db, ws).await? {
+            return Err(AppError::not_found("workspace"));
+        }
     }
     let hash = hash_password(password).await?;
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
-    let slug = workspace_slug(email.as_str());
-    let ws_id = accounts::insert_workspace(&mut tx, email.as_str(), &slug, now).await?;
-    let id = accounts::insert_account(&mut tx, ws_id, email.as_str(), &hash, is_super, now).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::Conflict { message: format!("an operator with email {} exists already", email.as_str()) }
-        } else {
-            e.into()
+    let (ws_id, role) = match placement {
+        Placement::NewWorkspace => {
+            let slug = workspace_slug(email.as_str());
+            (accounts::insert_workspace(&mut tx, email.as_str(), &slug, now).await?, Role::Owner)
         }
-    })?;
-    super::personas::seed_default(&mut tx, ws_id, email.as_str()).await?;
+        Placement::Join(ws, role) => (ws, role),
+    };
+    let id =
+        accounts::insert_account(&mut tx, ws_id, email.as_str(), &hash, is_super, role, now).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict { message: format!("an operator with email {} exists already", email.as_str()) }
+            } else {
+                e.into()
+            }
+        })?;
+    if placement == Placement::NewWorkspace {
+        super::personas::seed_default(&mut tx, ws_id, email.as_str()).await?;
+    }
     tx.commit().await?;
-    Ok(OperatorInfo {
-        id,
-        email: email.as_str().to_string(),
-        workspace_id: ws_id.get(),
-        workspace_name: email.as_str().to_string(),
-    })
+    operator_by_id(db, id).await?.ok_or_else(|| AppError::not_found("operator"))
+}
+
+/// Errors: `Invalid` (field `password`) when shorter than [`MIN_PASSWORD_LEN`].
+pub fn check_password(password: &str) -> AppResult<()> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AppError::invalid("password", format!("use at least {MIN_PASSWORD_LEN} characters")));
+    }
+    Ok(())
+}
+
+/// The operator changes their own password. Errors: `Invalid` on `current_password`
+/// (wrong) or `new_password` (too short).
+pub async fn change_password(db: &Db, op: &OperatorInfo, current: &str, new: &str) -> AppResult<()> {
+    let hash = accounts::password_hash(db, op.id).await?.ok_or(AppError::Unauthorized)?;
+    if !verify_password(current, &hash).await {
+        return Err(AppError::invalid("current_password", "that is not your current password"));
+    }
+    check_password(new)
+        .map_err(|_| AppError::invalid("new_password", format!("use at least {MIN_PASSWORD_LEN} characters")))?;
+    let new_hash = hash_password(new).await?;
+    accounts::update_account(db, op.id, None, None, None, Some(&new_hash)).await?;
+    super::store::audit::record(db, op.workspace(), &op.email, "password_change", &op.id.to_string(), "").await
 }
 
 /// A URL-safe, unique workspace slug derived from the email's local part.

@@ -100,17 +100,16 @@ impl Db {
     /// fine). Errors: the database does not answer.
     pub async fn migrations_applied(&self) -> Result<bool, sqlx::Error> {
         let newest = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> = match sqlx::query_scalar(
-            "SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE",
-        )
-        .fetch_one(&self.pool)
-        .await
-        {
-            Ok(v) => v,
-            // No table yet: nothing applied.
-            Err(sqlx::Error::Database(_)) => None,
-            Err(e) => return Err(e),
-        };
+        let applied: Option<i64> =
+            match sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await
+            {
+                Ok(v) => v,
+                // No table yet: nothing applied.
+                Err(sqlx::Error::Database(_)) => None,
+                Err(e) => return Err(e),
+            };
         Ok(applied.unwrap_or(0) >= newest)
     }
 }

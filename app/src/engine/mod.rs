@@ -12,6 +12,7 @@
 //! - plumbing: [`db`], [`events`], [`state`], [`config`], [`identity`], [`locks`],
 //!   [`sessions`], [`request_id`].
 
+pub mod admins;
 pub mod alerts;
 pub mod api_keys;
 pub mod assignments;

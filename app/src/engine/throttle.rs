@@ -80,10 +80,7 @@ impl LoginThrottle {
             Some(until) => {
                 let retry_after_s = (until - now).as_secs().max(1);
                 Err(AppError::RateLimited {
-                    message: format!(
-                        "too many failed logins: try again in {} minute(s)",
-                        retry_after_s.div_ceil(60)
-                    ),
+                    message: format!("too many failed logins: try again in {} minute(s)", retry_after_s.div_ceil(60)),
                     retry_after_s,
                 })
             }

@@ -47,6 +47,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || set.value().get().and_then(Result::err).map(|e| view! { <ErrorBox error=e/> })}
         </section>
         <WebhookForm settings set_webhook/>
+        <crate::admins::PasswordForm/>
     }
 }
 

@@ -10,7 +10,8 @@
 //!   (who a chat request acts for).
 //! - [`chat`] (`POST /chat`), [`chat_sessions`] (`/chat/sessions…`, `/chat/history…`),
 //!   [`sse`] (`/admin/events`, `/chat/events`), [`health`] (`/health`, `/ready`).
-//! - [`request_id`]: the per-request id layer start-up wraps the whole app in.
+//! - [`request_id`]: the per-request id layer start-up wraps the whole app in;
+//!   [`roles`]: the layer enforcing viewer / editor / owner on every route.
 //! - [`openai`]: `/v1/models`, `/v1/chat/completions` (OpenAI-compatible).
 //! - [`metrics`]: `GET /metrics` (Prometheus) and the layer counting requests.
 
@@ -25,6 +26,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openai;
 pub mod request_id;
+pub mod roles;
 pub mod sse;
 pub mod user;
 
@@ -38,6 +40,7 @@ pub fn router() -> Router<AppState> {
     let rest = Router::new()
         .merge(admin::auth::router())
         .merge(admin::api_keys::router())
+        .merge(admin::super_admins::router())
         .merge(admin::templates::router())
         .merge(admin::versions::router())
         .merge(admin::lifecycle::router())

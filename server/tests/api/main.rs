@@ -39,5 +39,6 @@ mod sentiment;
 mod stats;
 mod streaming;
 mod summary;
+mod super_admins;
 mod turns;
 mod wall;

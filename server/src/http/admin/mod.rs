@@ -19,6 +19,7 @@ pub mod monitor;
 pub mod requests;
 pub mod sentiment;
 pub mod stats;
+pub mod super_admins;
 pub mod templates;
 pub mod versions;
 pub mod workspace_settings;
