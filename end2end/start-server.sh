@@ -15,7 +15,7 @@ export PROMPTDEV_LLM_RETRIES=0
 export PROMPTDEV_ADDR="127.0.0.1:${E2E_PORT}"
 export LEPTOS_SITE_ROOT="$root/target/site"
 export RUST_LOG="${RUST_LOG:-warn}"
-printf '%s\n' "$E2E_PASSWORD" | "$bin" admin-create --email "$E2E_EMAIL" >/dev/null
+printf '%s\n' "$E2E_PASSWORD" | "$bin" admin-create --super --email "$E2E_EMAIL" >/dev/null
 # A second workspace that shares personas with the first one's library (pages.spec.ts).
 printf '%s\n' "$E2E_PASSWORD" | "$bin" admin-create --email "sharer@e2e.test" >/dev/null
 exec "$bin" serve

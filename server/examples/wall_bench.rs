@@ -59,6 +59,16 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         }
     }
+    // The wall's per-user columns, which these bulk inserts bypass (as `seed-demo` does).
+    let wsid = app::engine::ids::WorkspaceId(ws);
+    app::engine::store::wall::refresh(pool, wsid, "SELECT id FROM end_users WHERE workspace_id = $1")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if state.db.dialect == app::engine::db::Dialect::Postgres {
+        sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+    } else {
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
     println!("seeded {users} end users with a chat each in {:.1?}", seeding.elapsed());
 
     for (what, path) in [

@@ -19,6 +19,15 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.state.db.pool).await.unwrap()
 }
 
+/// Recomputes the wall's per-user columns after rows were written by SQL (as `seed-demo`
+/// does after its bulk inserts).
+async fn refresh_wall(app: &TestApp, ws: i64) {
+    let ws = app::engine::ids::WorkspaceId(ws);
+    app::engine::store::wall::refresh(&app.state.db.pool, ws, "SELECT id FROM end_users WHERE workspace_id = $1")
+        .await
+        .unwrap();
+}
+
 async fn the_wall_puts_risk_first_and_filters(b: Backend) {
     let app = spawn_app(b).await;
     app.login_admin().await;
@@ -68,6 +77,8 @@ async fn the_wall_puts_risk_first_and_filters(b: Backend) {
         .await
         .unwrap();
     }
+    // Written by SQL, not by the sentiment job: the wall's per-user columns follow.
+    refresh_wall(&app, ws).await;
     let (_, page) = app.get("/admin/users?view=wall").await;
     assert_eq!(
         users_of(&page),
@@ -166,6 +177,7 @@ async fn the_first_page_is_right_at_100000_users(b: Backend) {
         .await
         .unwrap();
     }
+    refresh_wall(&app, ws).await;
     let started = std::time::Instant::now();
     let (s, page) = app.get("/admin/users?view=wall&limit=50").await;
     eprintln!("{b:?}: wall page at {MANY} users in {:?}", started.elapsed());
@@ -181,6 +193,11 @@ async fn the_first_page_is_right_at_100000_users(b: Backend) {
     assert_eq!(users[49], "u099953");
     let (_, p2) = app.get("/admin/users?view=wall&limit=50&offset=50").await;
     assert_eq!(users_of(&p2)[0], "u099952");
+    // A page that starts among the halted users and ends among the others.
+    let (_, across) = app.get("/admin/users?view=wall&limit=3&offset=1").await;
+    assert_eq!(users_of(&across), vec!["u000500", "seed", "u099999"]);
+    let (_, after) = app.get("/admin/users?view=wall&limit=2&offset=2").await;
+    assert_eq!(users_of(&after), vec!["seed", "u099999"]);
     let (_, found) = app.get("/admin/users?q=u04242").await;
     assert_eq!(found["total"], 10);
 }

@@ -194,7 +194,9 @@ pub async fn extras(db: &Db, plan: &Plan, ubase: i64, sbase: i64) -> AppResult<(
     .bind(ws)
     .execute(&db.pool)
     .await?;
-    Ok(())
+    // The live wall's per-user columns, which bulk inserts bypass.
+    super::wall::refresh(&db.pool, ws, &format!("SELECT id FROM end_users WHERE workspace_id = $1 AND id >= {ubase}"))
+        .await
 }
 
 /// Empties the statistics tables and sets the watermark back to 0, so the next

@@ -131,7 +131,12 @@ pub async fn insert(
     .bind(now_ms())
     .execute(&db.pool)
     .await?;
-    Ok(done.rows_affected() > 0)
+    let added = done.rows_affected() > 0;
+    if added {
+        // The user's latest sentiment, which orders the live wall.
+        super::wall::scored(db, at.end_user_id, message.get(), d.valence).await?;
+    }
+    Ok(added)
 }
 
 #[derive(sqlx::FromRow)]

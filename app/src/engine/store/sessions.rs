@@ -199,7 +199,8 @@ pub async fn touch(db: &Db, ws: WorkspaceId, session: SessionId, at: i64) -> App
         .bind(ws)
         .execute(&db.pool)
         .await?;
-    Ok(())
+    // The user's last activity, which orders the live wall.
+    super::wall::touch_user(db, ws, session, at).await
 }
 
 /// Which chats a list holds.
@@ -359,6 +360,13 @@ pub async fn set_archived(db: &Db, ws: WorkspaceId, session: SessionId, at: Opti
 /// `chat_sessions` with `$1` = the workspace and `$2` = its one parameter. Returns how
 /// many messages were deleted.
 async fn delete_where(db: &Db, ws: WorkspaceId, sessions: &str, key: i64) -> AppResult<i64> {
+    let users: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT end_user_id FROM chat_sessions WHERE workspace_id = $1 AND id IN ({sessions})"
+    ))
+    .bind(ws)
+    .bind(key)
+    .fetch_all(&db.pool)
+    .await?;
     let mut tx = db.pool.begin().await?;
     sqlx::query(&format!(
         "DELETE FROM message_alternates WHERE workspace_id = $1 AND message_id IN \
@@ -387,6 +395,11 @@ async fn delete_where(db: &Db, ws: WorkspaceId, sessions: &str, key: i64) -> App
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    if !users.is_empty() {
+        // Typed integers only: safe to inline.
+        let ids = users.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        super::wall::refresh(&db.pool, ws, &ids).await?;
+    }
     Ok(deleted as i64)
 }
 

@@ -25,21 +25,22 @@ fn next(b: Bind, binds: &mut Vec<Bind>) -> String {
     format!("${}", binds.len() + 1)
 }
 
+/// The valence stored for "no score yet" in `end_users.wall_valence` (after every
+/// valence, which is in [-1, 1]; see the `wall_rank` migration).
+pub const NO_VALENCE: f64 = 9.0;
+
 /// The ordering query's FROM … WHERE, per-user columns `halted`, `flagged`, `waiting`,
-/// `sentiment`, `last_at`; `$1` is the workspace.
-fn ranked(q: &WallQuery, binds: &mut Vec<Bind>) -> String {
+/// `sentiment`, `last_at`; `$1` is the workspace. `only` restricts it to a subquery of
+/// user ids (the few halted or flagged ones).
+fn ranked(q: &WallQuery, binds: &mut Vec<Bind>, only: Option<&str>) -> String {
     let flagged = "CASE WHEN g.hit_at IS NOT NULL AND g.hit_at > COALESCE(a.acted_at, 0) THEN 1 ELSE 0 END";
     let waiting = "CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 \
          AND mc.end_user_id = u.id AND mc.status = 'pending') THEN 1 ELSE 0 END";
-    let sentiment =
-        "(SELECT CAST(ms.valence AS DOUBLE PRECISION) FROM message_sentiment ms WHERE ms.workspace_id = $1 \
-         AND ms.end_user_id = u.id ORDER BY ms.message_id DESC LIMIT 1)";
+    let sentiment = "CASE WHEN u.wall_valence < 9 THEN CAST(u.wall_valence AS DOUBLE PRECISION) END";
     let mut sql = format!(
         "SELECT u.id, COALESCE(st.halted, 0) AS halted, {flagged} AS flagged, {waiting} AS waiting, \
-         {sentiment} AS sentiment, COALESCE(act.last_at, 0) AS last_at \
+         {sentiment} AS sentiment, u.wall_active_at AS last_at \
          FROM end_users u LEFT JOIN user_state st ON st.end_user_id = u.id \
-         LEFT JOIN (SELECT end_user_id, MAX(updated_at) AS last_at FROM chat_sessions WHERE workspace_id = $1 \
-         GROUP BY end_user_id) act ON act.end_user_id = u.id \
          LEFT JOIN assignments asg ON asg.end_user_id = u.id"
     );
     // Operator actions only: a guardrail's own halt does not clear its flag.
@@ -51,8 +52,25 @@ fn ranked(q: &WallQuery, binds: &mut Vec<Bind>) -> String {
          AND actor IN (SELECT email FROM accounts) GROUP BY target) a ON a.target = u.external_id",
     );
     sql.push_str(&filters(q, binds));
+    if let Some(ids) = only {
+        sql.push_str(&format!(" AND u.id IN ({ids})"));
+    }
     sql
 }
+
+/// The users who may rank first: halted, or with a guardrail hit (flagged unless an
+/// operator acted since). Few, and found by index.
+const PRIORITY: &str = "SELECT end_user_id FROM user_state WHERE workspace_id = $1 AND halted <> 0 \
+     UNION SELECT s.end_user_id FROM guardrail_hits h JOIN chat_sessions s ON s.id = h.session_id \
+     WHERE h.workspace_id = $1";
+
+/// The wall's order after the halted and flagged users: lowest sentiment first (unscored
+/// last), then most recently active — `end_users_wall`'s order, so no sort.
+const REST_ORDER: &str = "u.wall_valence, u.wall_active_at DESC, u.id DESC";
+
+/// The full order of ranked rows `w`.
+const RANK_ORDER: &str = "w.halted DESC, w.flagged DESC, CASE WHEN w.sentiment IS NULL THEN 1 ELSE 0 END, \
+     w.sentiment, w.last_at DESC, w.id DESC";
 
 /// The WHERE clause of [`ranked`]: the workspace, persona, label and text filters (they
 /// read `u`, `asg` and their own subqueries only, so [`page`] can count without ranking).
@@ -94,7 +112,7 @@ fn status_filter(q: &WallQuery) -> &'static str {
     }
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct RankedRow {
     id: i64,
     halted: i64,
@@ -117,8 +135,28 @@ struct DetailRow {
     label: Option<String>,
 }
 
+/// Binds `binds` (after the workspace) to a query.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for b in $binds {
+            query = match b {
+                Bind::I64(v) => query.bind(*v),
+                Bind::Text(v) => query.bind(v.clone()),
+            };
+        }
+        query
+    }};
+}
+
 /// One page (`limit`, `offset`) of the wall for `operator` (whose unread counts they
 /// are), and how many users match in all.
+///
+/// Without a status or text filter — the wall as it opens — the page is read in two
+/// parts: the halted and flagged users (few) ranked in full, then everyone else straight
+/// off the `end_users_wall` index, skipping those. With a status or text filter every
+/// matching user is ranked and sorted (the filter keeps them few, or the text search
+/// dominates anyway).
 pub async fn page(
     db: &Db,
     ws: WorkspaceId,
@@ -127,42 +165,26 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<WallRow>, i64)> {
-    let mut binds = Vec::new();
-    let inner = ranked(q, &mut binds);
+    let text = q.q.as_deref().is_some_and(|t| !t.trim().is_empty());
     let filter = status_filter(q);
-    let n = binds.len() + 1;
-    let sql = format!(
-        "SELECT w.id, w.halted, w.flagged, w.waiting, w.sentiment FROM ({inner}) w{filter} \
-         ORDER BY w.halted DESC, w.flagged DESC, CASE WHEN w.sentiment IS NULL THEN 1 ELSE 0 END, w.sentiment, \
-         w.last_at DESC, w.id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    // Without a status filter the count needs no ranking: the same filters on the users
-    // (and their assignment) alone, which on 100,000 users is most of the page's time saved.
-    let count_sql = if filter.is_empty() {
-        let mut count_binds = Vec::new();
-        let wh = filters(q, &mut count_binds);
-        format!("SELECT COUNT(*) FROM end_users u LEFT JOIN assignments asg ON asg.end_user_id = u.id{wh}")
+    let (ranked, total) = if filter.is_empty() && !text {
+        two_phase(db, ws, q, limit, offset).await?
     } else {
-        format!("SELECT COUNT(*) FROM ({inner}) w{filter}")
+        let mut binds = Vec::new();
+        let inner = ranked(q, &mut binds, None);
+        let n = binds.len() + 1;
+        let sql = format!(
+            "SELECT w.id, w.halted, w.flagged, w.waiting, w.sentiment FROM ({inner}) w{filter} \
+             ORDER BY {RANK_ORDER} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let query = bind_all!(sqlx::query_as::<_, RankedRow>(&sql).bind(ws), &binds);
+        let rows: Vec<RankedRow> = query.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+        let count_sql = format!("SELECT COUNT(*) FROM ({inner}) w{filter}");
+        let total = bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).bind(ws), &binds).fetch_one(&db.pool).await?;
+        (rows, total)
     };
-    let mut query = sqlx::query_as::<_, RankedRow>(&sql).bind(ws);
-    let mut count = sqlx::query_scalar::<_, i64>(&count_sql).bind(ws);
-    for b in &binds {
-        match b {
-            Bind::I64(v) => {
-                query = query.bind(*v);
-                count = count.bind(*v);
-            }
-            Bind::Text(v) => {
-                query = query.bind(v.clone());
-                count = count.bind(v.clone());
-            }
-        }
-    }
-    let ranked: Vec<RankedRow> = query.bind(limit).bind(offset).fetch_all(&db.pool).await?;
-    let total = count.fetch_one(&db.pool).await?;
     if ranked.is_empty() {
         return Ok((Vec::new(), total));
     }
@@ -213,6 +235,117 @@ pub async fn page(
         });
     }
     Ok((rows, total))
+}
+
+/// The wall without status or text filter (see [`page`]): the priority users ranked in
+/// full, then the rest in index order; and the count of every matching user.
+async fn two_phase(
+    db: &Db,
+    ws: WorkspaceId,
+    q: &WallQuery,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<RankedRow>, i64)> {
+    let mut binds = Vec::new();
+    let inner = ranked(q, &mut binds, Some(PRIORITY));
+    let sql = format!(
+        "SELECT w.id, w.halted, w.flagged, w.waiting, w.sentiment FROM ({inner}) w \
+         WHERE w.halted <> 0 OR w.flagged <> 0 ORDER BY {RANK_ORDER}"
+    );
+    let first: Vec<RankedRow> =
+        bind_all!(sqlx::query_as::<_, RankedRow>(&sql).bind(ws), &binds).fetch_all(&db.pool).await?;
+    let mut rows: Vec<RankedRow> = first.iter().skip(offset as usize).take(limit as usize).cloned().collect();
+    let want = limit - rows.len() as i64;
+    if want > 0 {
+        let skip = (offset - first.len() as i64).max(0);
+        let mut binds = Vec::new();
+        let wh = filters(q, &mut binds);
+        // Typed integers only: safe to inline.
+        let exclude = first.iter().map(|r| r.id.to_string()).collect::<Vec<_>>().join(", ");
+        let exclude = if exclude.is_empty() { String::new() } else { format!(" AND u.id NOT IN ({exclude})") };
+        let n = binds.len() + 1;
+        let sql = format!(
+            "SELECT u.id, 0 AS halted, 0 AS flagged, \
+             CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 \
+               AND mc.end_user_id = u.id AND mc.status = 'pending') THEN 1 ELSE 0 END AS waiting, \
+             CASE WHEN u.wall_valence < 9 THEN CAST(u.wall_valence AS DOUBLE PRECISION) END AS sentiment \
+             FROM end_users u LEFT JOIN assignments asg ON asg.end_user_id = u.id{wh}{exclude} \
+             ORDER BY {REST_ORDER} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rest: Vec<RankedRow> = bind_all!(sqlx::query_as::<_, RankedRow>(&sql).bind(ws), &binds)
+            .bind(want)
+            .bind(skip)
+            .fetch_all(&db.pool)
+            .await?;
+        rows.extend(rest);
+    }
+    // The count needs no ranking: the same filters on the users (and their assignment).
+    let mut binds = Vec::new();
+    let wh = filters(q, &mut binds);
+    let join = if q.label.as_deref().is_some_and(|l| !l.trim().is_empty()) {
+        " LEFT JOIN assignments asg ON asg.end_user_id = u.id"
+    } else {
+        ""
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM end_users u{join}{wh}");
+    let total = bind_all!(sqlx::query_scalar::<_, i64>(&count_sql).bind(ws), &binds).fetch_one(&db.pool).await?;
+    Ok((rows, total))
+}
+
+/// Keeps `end_users.wall_active_at` up to date: chat `session` was active at `at` (ms).
+pub async fn touch_user(db: &Db, ws: WorkspaceId, session: crate::engine::ids::SessionId, at: i64) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE end_users SET wall_active_at = $1 WHERE workspace_id = $2 AND wall_active_at < $1 \
+         AND id = (SELECT end_user_id FROM chat_sessions WHERE id = $3)",
+    )
+    .bind(at)
+    .bind(ws)
+    .bind(session)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Keeps `end_users.wall_valence` up to date: `message` of `end_user` was scored
+/// `valence` (a score of an older message than the one recorded does not win).
+pub async fn scored(db: &Db, end_user: crate::engine::ids::EndUserId, message: i64, valence: f64) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE end_users SET wall_valence = $1, wall_valence_message = $2 WHERE id = $3 AND wall_valence_message < $2",
+    )
+    .bind(valence)
+    .bind(message)
+    .bind(end_user)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Recomputes the wall columns of the workspace's users whose ids `users` (a subquery
+/// with `$1` = the workspace) selects, from their chats and scores — after chats are
+/// deleted, or data is loaded in bulk.
+pub async fn refresh<'e>(
+    conn: impl sqlx::Executor<'e, Database = sqlx::Any> + Copy,
+    ws: WorkspaceId,
+    users: &str,
+) -> AppResult<()> {
+    for sql in [
+        format!(
+            "UPDATE end_users SET wall_active_at = COALESCE((SELECT MAX(s.updated_at) FROM chat_sessions s \
+             WHERE s.workspace_id = end_users.workspace_id AND s.end_user_id = end_users.id), 0), wall_valence_message = COALESCE((SELECT MAX(ms.message_id) \
+             FROM message_sentiment ms JOIN messages m ON m.id = ms.message_id WHERE ms.workspace_id = end_users.workspace_id AND ms.end_user_id = end_users.id), 0) \
+             WHERE workspace_id = $1 AND id IN ({users})"
+        ),
+        format!(
+            "UPDATE end_users SET wall_valence = COALESCE((SELECT CAST(ms.valence AS DOUBLE PRECISION) \
+             FROM message_sentiment ms WHERE ms.message_id = end_users.wall_valence_message), {NO_VALENCE}) \
+             WHERE workspace_id = $1 AND id IN ({users})"
+        ),
+    ] {
+        sqlx::query(&sql).bind(ws).execute(conn).await?;
+    }
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
