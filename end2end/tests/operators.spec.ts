@@ -13,7 +13,7 @@ test("a super admin adds a viewer, who can read but not change", async ({ page, 
 
   const email = `${unique("viewer").replace(/\s/g, "-")}@e2e.test`;
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Workspace").selectOption({ label: `Join ${process.env.E2E_EMAIL}` });
+  await page.getByLabel("Workspace", { exact: true }).selectOption({ label: `Join ${process.env.E2E_EMAIL}` });
   await page.getByLabel("Role in that workspace").selectOption("viewer");
   await page.getByRole("button", { name: "Create operator" }).click();
   await expect(page.getByTestId("new-operator")).toContainText(`${email} created`);

@@ -26,7 +26,7 @@ pub struct CreatedAdmin {
 /// Creates an operator: a workspace of their own (`workspace_id` None) or a member of
 /// an existing one with `role`. A blank password is generated. Errors: `Invalid`
 /// (email, password), `NotFound` (workspace), `Conflict` (email taken).
-#[server(endpoint = "admins/create")]
+#[server(endpoint = "admins/create", input = server_fn::codec::Json)]
 pub async fn create_admin(
     email: String,
     password: String,
@@ -50,7 +50,7 @@ pub async fn create_admin(
 }
 
 /// Changes an account (role, active, super admin, password). Errors: as the REST route.
-#[server(endpoint = "admins/update")]
+#[server(endpoint = "admins/update", input = server_fn::codec::Json)]
 pub async fn update_admin(id: i64, update: AdminUpdate) -> AppResult<AdminAccount> {
     use crate::ctx;
     ctx::guard(async move {

@@ -98,7 +98,8 @@ fn CreateForm(create: ServerAction<CreateAdmin>, workspaces: Vec<(i64, String)>)
                 </label>
                 <FieldError error field="password"/>
                 <label>"Workspace"
-                    <select on:change=move |ev| workspace.set(event_target_value(&ev))>
+                    <select aria-label="Workspace" prop:value=move || workspace.get()
+                        on:change=move |ev| workspace.set(event_target_value(&ev))>
                         <option value="" selected=true>"A new workspace of their own (as its owner)"</option>
                         {workspaces.into_iter().map(|(id, name)| view! {
                             <option value=id.to_string()>{format!("Join {name}")}</option>
@@ -106,7 +107,8 @@ fn CreateForm(create: ServerAction<CreateAdmin>, workspaces: Vec<(i64, String)>)
                     </select>
                 </label>
                 <label class:hidden=move || workspace.get().is_empty()>"Role in that workspace"
-                    <select on:change=move |ev| role.set(Role::parse(&event_target_value(&ev)).unwrap_or_default())>
+                    <select aria-label="Role in that workspace"
+                        on:change=move |ev| role.set(Role::parse(&event_target_value(&ev)).unwrap_or_default())>
                         {Role::ALL.into_iter().map(|r| view! {
                             <option value=r.as_str() selected=r == Role::Editor>{r.as_str()}</option>
                         }).collect_view()}

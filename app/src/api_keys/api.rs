@@ -17,7 +17,7 @@ pub async fn list_api_keys() -> AppResult<Vec<ApiKeyInfo>> {
 
 /// Creates a key; the answer holds the secret, shown this once. `scopes`: names from the
 /// form's checkboxes (`chat`, `read`, `manage`). Errors: `Invalid` (name, scopes).
-#[server(endpoint = "api_keys/create")]
+#[server(endpoint = "api_keys/create", input = server_fn::codec::Json)]
 pub async fn create_api_key(name: String, scopes: Vec<String>) -> AppResult<CreatedApiKey> {
     use crate::ctx;
     ctx::guard(async move {
