@@ -113,9 +113,7 @@ impl LoginThrottle {
         self.accounts.retain_recent();
         self.ips.retain_recent();
     }
-}
 
-impl LoginThrottle {
     /// Runs one login `attempt` for `account` from `ip`: refused first while either is
     /// locked (`RateLimited`); a `BadCredentials` answer counts as a failure.
     pub async fn attempt<T>(

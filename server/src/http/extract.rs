@@ -48,12 +48,20 @@ impl FromRequestParts<AppState> for SessionOperator {
         if api_keys::from_headers(&parts.headers).is_some() {
             return Err(AppError::forbidden("an API key cannot do this: log in to the dashboard").into());
         }
+        if let Some(SessionLogin(op)) = parts.extensions.get::<SessionLogin>() {
+            return Ok(SessionOperator(op.clone()));
+        }
         let session = tower_sessions::Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, msg)| ApiError(app::engine::internal("session extract", msg)))?;
         Ok(SessionOperator(auth::current_operator(&state.db, &session).await?))
     }
 }
+
+/// The session's operator, looked up once per request: [`super::roles`] leaves it here
+/// when it had to load it, and [`SessionOperator`] reads it before the session.
+#[derive(Clone)]
+pub struct SessionLogin(pub OperatorInfo);
 
 /// The API key the request carries, authenticated (cached in the request's extensions,
 /// so a handler with two extractors looks it up once). None without a key header.

@@ -24,13 +24,22 @@ pub fn router() -> Router<AppState> {
 /// `{"status":"error","database":"unreachable"}` if the database does not answer
 /// within [`CHECK_TIMEOUT`].
 async fn health(State(state): State<AppState>) -> Response {
+    if database_answers(&state).await {
+        Json(json!({"status": "ok", "database": "ok", "llm": state.llm.kind()})).into_response()
+    } else {
+        unavailable(json!({"status": "error", "database": "unreachable"}))
+    }
+}
+
+/// Whether the database answers `SELECT 1` within [`CHECK_TIMEOUT`] (a failure is logged).
+async fn database_answers(state: &AppState) -> bool {
     match tokio::time::timeout(CHECK_TIMEOUT, state.db.ping()).await {
-        Ok(Ok(_)) => Json(json!({"status": "ok", "database": "ok", "llm": state.llm.kind()})).into_response(),
+        Ok(Ok(_)) => true,
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "health check failed");
-            unavailable(json!({"status": "error", "database": "unreachable"}))
+            tracing::error!(error = %e, "database check failed");
+            false
         }
-        Err(_) => unavailable(json!({"status": "error", "database": "unreachable"})),
+        Err(_) => false,
     }
 }
 
@@ -42,7 +51,7 @@ async fn health(State(state): State<AppState>) -> Response {
 /// configured (a local model file that is missing, an OpenAI base URL that is not
 /// http(s)).
 async fn ready(State(state): State<AppState>) -> Response {
-    let database = matches!(tokio::time::timeout(CHECK_TIMEOUT, state.db.ping()).await, Ok(Ok(_)));
+    let database = database_answers(&state).await;
     let migrations = if database {
         match tokio::time::timeout(CHECK_TIMEOUT, state.db.migrations_applied()).await {
             Ok(Ok(true)) => "applied",

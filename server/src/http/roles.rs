@@ -19,6 +19,8 @@
 //! over an operator login in the same session, as in [`super::caller`].
 
 use super::error::ApiError;
+use super::extract::SessionLogin;
+use app::engine::api_keys::KeyCaller;
 use app::engine::end_users::END_USER_KEY;
 use app::engine::{api_keys, auth, AppState};
 use app::error::AppError;
@@ -79,12 +81,25 @@ pub fn needed_role(method: &http::Method, path: &str) -> Option<Role> {
 }
 
 /// The layer (see the module docs).
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The caller found is left in the request's extensions ([`KeyCaller`] or
+/// [`SessionLogin`]), so the handler's extractor does not look it up again.
+pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let Some(needed) = needed_role(req.method(), req.uri().path()) else { return next.run(req).await };
     let key = api_keys::from_headers(req.headers());
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
     let path = req.uri().path().to_string();
-    match operator_of(&state, key, session, &path).await {
+    let found = operator_of(&state, key, session, &path).await;
+    if let Ok(Some(caller)) = &found {
+        match caller {
+            Caller::Key(k) => {
+                req.extensions_mut().insert(k.clone());
+            }
+            Caller::Session(op) => {
+                req.extensions_mut().insert(SessionLogin(op.clone()));
+            }
+        }
+    }
+    match found.map(|c| c.map(Caller::operator)) {
         Ok(Some(op)) if op.role < needed => {
             let message = format!(
                 "your role in this workspace ({}) may not do this: it needs {}",
@@ -108,14 +123,29 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
 /// The operator behind a request: an API key's (a bad key: None, the handler refuses
 /// it), else the session's — unless, on a chat route, the session also holds an end
 /// user, who is the one chatting.
+/// Who is behind a request that needs a role.
+enum Caller {
+    Key(KeyCaller),
+    Session(OperatorInfo),
+}
+
+impl Caller {
+    fn operator(self) -> OperatorInfo {
+        match self {
+            Caller::Key(k) => k.operator,
+            Caller::Session(op) => op,
+        }
+    }
+}
+
 async fn operator_of(
     state: &AppState,
     key: Option<String>,
     session: Option<tower_sessions::Session>,
     path: &str,
-) -> Result<Option<OperatorInfo>, AppError> {
+) -> Result<Option<Caller>, AppError> {
     if let Some(secret) = key {
-        return Ok(api_keys::authenticate(&state.db, &secret).await.ok().map(|k| k.operator));
+        return Ok(api_keys::authenticate(&state.db, &secret).await.ok().map(Caller::Key));
     }
     let Some(session) = session else { return Ok(None) };
     if path.starts_with("/chat") || path.starts_with("/v1/") {
@@ -125,7 +155,7 @@ async fn operator_of(
         }
     }
     match auth::current_operator(&state.db, &session).await {
-        Ok(op) => Ok(Some(op)),
+        Ok(op) => Ok(Some(Caller::Session(op))),
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),
     }

@@ -34,12 +34,9 @@ pub const NO_VALENCE: f64 = 9.0;
 /// user ids (the few halted or flagged ones).
 fn ranked(q: &WallQuery, binds: &mut Vec<Bind>, only: Option<&str>) -> String {
     let flagged = "CASE WHEN g.hit_at IS NOT NULL AND g.hit_at > COALESCE(a.acted_at, 0) THEN 1 ELSE 0 END";
-    let waiting = "CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 \
-         AND mc.end_user_id = u.id AND mc.status = 'pending') THEN 1 ELSE 0 END";
-    let sentiment = "CASE WHEN u.wall_valence < 9 THEN CAST(u.wall_valence AS DOUBLE PRECISION) END";
     let mut sql = format!(
-        "SELECT u.id, COALESCE(st.halted, 0) AS halted, {flagged} AS flagged, {waiting} AS waiting, \
-         {sentiment} AS sentiment, u.wall_active_at AS last_at \
+        "SELECT u.id, COALESCE(st.halted, 0) AS halted, {flagged} AS flagged, {WAITING} AS waiting, \
+         {SENTIMENT} AS sentiment, u.wall_active_at AS last_at \
          FROM end_users u LEFT JOIN user_state st ON st.end_user_id = u.id \
          LEFT JOIN assignments asg ON asg.end_user_id = u.id"
     );
@@ -57,6 +54,13 @@ fn ranked(q: &WallQuery, binds: &mut Vec<Bind>, only: Option<&str>) -> String {
     }
     sql
 }
+
+/// Whether user `u` has memory waiting for approval (1/0).
+const WAITING: &str = "CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 \
+     AND mc.end_user_id = u.id AND mc.status = 'pending') THEN 1 ELSE 0 END";
+
+/// User `u`'s latest sentiment, NULL when none is scored ([`NO_VALENCE`]).
+const SENTIMENT: &str = "CASE WHEN u.wall_valence < 9 THEN CAST(u.wall_valence AS DOUBLE PRECISION) END";
 
 /// The users who may rank first: halted, or with a guardrail hit (flagged unless an
 /// operator acted since). Few, and found by index.
@@ -265,10 +269,7 @@ async fn two_phase(
         let exclude = if exclude.is_empty() { String::new() } else { format!(" AND u.id NOT IN ({exclude})") };
         let n = binds.len() + 1;
         let sql = format!(
-            "SELECT u.id, 0 AS halted, 0 AS flagged, \
-             CASE WHEN EXISTS (SELECT 1 FROM memory_candidates mc WHERE mc.workspace_id = $1 \
-               AND mc.end_user_id = u.id AND mc.status = 'pending') THEN 1 ELSE 0 END AS waiting, \
-             CASE WHEN u.wall_valence < 9 THEN CAST(u.wall_valence AS DOUBLE PRECISION) END AS sentiment \
+            "SELECT u.id, 0 AS halted, 0 AS flagged, {WAITING} AS waiting, {SENTIMENT} AS sentiment \
              FROM end_users u LEFT JOIN assignments asg ON asg.end_user_id = u.id{wh}{exclude} \
              ORDER BY {REST_ORDER} LIMIT ${} OFFSET ${}",
             n + 1,
