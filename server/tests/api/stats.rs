@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
 
 /// amy ×2, ben ×1 answered; cat's turn fails (a 400 is not retried); an operator writes
 /// in ben's chat. 7 conversational messages, 4 chat turns of which 1 failed.
@@ -156,7 +157,9 @@ async fn aggregation_moves_figures_without_changing_them(b: Backend) {
         .unwrap();
     assert_eq!(ids.len(), 4);
     for (i, id) in ids.iter().enumerate() {
-        let back = if i < 2 { 3 * DAY } else { 2 * DAY };
+        // An hour more: in the first minutes of an hour (`SETTLE_MS`) the last hour is not
+        // closed yet, and three days back to the minute would then be 71 closed hours.
+        let back = if i < 2 { 3 * DAY + HOUR } else { 2 * DAY + HOUR };
         sqlx::query("UPDATE messages SET created_at = created_at - $1 WHERE id = $2")
             .bind(back)
             .bind(id)
