@@ -171,7 +171,7 @@ async fn wait_for_database(state: AppState, store: AppSessionStore, jobs: Arc<Mu
 }
 
 fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let ctx_state = state.clone();
     let context = move || provide_context(ctx_state.clone());
     let opts = state.leptos_options.clone();
@@ -187,6 +187,16 @@ fn router(state: AppState) -> Router {
         // A bound for every body, server functions included (they buffer it whole).
         .layer(RequestBodyLimitLayer::new(http::limits::MAX_REQUEST_BYTES))
         .with_state(state)
+}
+
+/// The app's page routes, worked out once per process. Working them out runs the whole
+/// app with resource loads suppressed, and leptos keeps that switch process-wide: a page
+/// another server in the same process rendered meanwhile would wait forever for its
+/// resources (leptos-rs/leptos#4773; the integration tests start many servers in one
+/// process and hit it).
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 async fn shutdown_signal() {

@@ -76,3 +76,45 @@ async fn dashboard_pages_hand_the_browser_no_errors(b: Backend) {
     }
 }
 on_both!(dashboard_pages_hand_the_browser_no_errors);
+
+/// Servers starting in the same process never leave another server's page rendering
+/// forever. Working out a server's routes runs the whole app with resource loads
+/// suppressed, and leptos keeps that switch process-wide: a resource that first polled
+/// while any server in the process was working out its routes waited forever
+/// (leptos-rs/leptos#4773), and so did its page (the monitor list hung this way under
+/// the full suite). Here servers' routes are worked out without pause while pages load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_servers_start() {
+    pages_render_while_routes_are_built(server::startup::route_list).await;
+}
+
+async fn pages_render_while_routes_are_built<T: 'static>(build: fn() -> T) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let app = spawn_app(Backend::Sqlite).await;
+    app.login_admin().await;
+    assert_eq!(app.chat("amy", "hello").await.0, StatusCode::OK);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let building = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                drop(build());
+            }
+        }
+    });
+    for n in 0..40 {
+        let load = async {
+            let resp = app.client.get(format!("{}/dashboard/monitor", app.base)).send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.text().await.unwrap()
+        };
+        let html = tokio::time::timeout(std::time::Duration::from_secs(10), load).await;
+        let html = html.unwrap_or_else(|_| {
+            stop.store(true, Ordering::Relaxed);
+            panic!("load {n} of /dashboard/monitor did not finish rendering in 10 s")
+        });
+        assert!(html.contains("data-user=\"amy\""), "load {n} shows the wall");
+    }
+    stop.store(true, Ordering::Relaxed);
+    building.join().unwrap();
+}
