@@ -79,6 +79,11 @@ impl From<sqlx::Error> for AppError {
     /// Logs the whole cause chain (`error: cause: cause …`; a cause the message already
     /// quotes is not repeated).
     fn from(err: sqlx::Error) -> Self {
+        // PostgreSQL refuses NUL in text (22021 character_not_in_repertoire); that is the
+        // input's fault, not the server's (SQLite stores it).
+        if err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "22021") {
+            return AppError::Invalid { field: None, message: "text may not contain NUL characters (\\u0000)".into() };
+        }
         let mut chain = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(cause) = source {

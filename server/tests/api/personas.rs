@@ -174,3 +174,33 @@ async fn the_persona_lists_its_variables_and_flags_unknown_ones(b: Backend) {
     );
 }
 on_both!(the_persona_lists_its_variables_and_flags_unknown_ones);
+
+/// Text with a NUL character (`\u0000`) is the sender's mistake, never a 500: PostgreSQL
+/// cannot store it and answers 422 `invalid`, before anything is stored; SQLite stores
+/// it. (Schemathesis found the 500.)
+async fn text_with_a_nul_character_is_invalid_input(b: Backend) {
+    let app = spawn_app(b).await;
+    app.login_admin().await;
+    let id = app.create_persona("Nul", "Hi").await;
+    let (s, body) = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/admin/templates/{id}"),
+            Some(json!({"content": "Hello", "change_description": "a\u{0}b"})),
+        )
+        .await;
+    let (chat, reply) = app.chat("nul-user", "a\u{0}b").await;
+    match b {
+        Backend::Postgres => {
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(body["error"]["code"], "invalid");
+            assert!(body["error"]["message"].as_str().unwrap().contains("NUL"), "{body}");
+            assert_eq!(chat, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
+        }
+        Backend::Sqlite => {
+            assert!(s.is_success(), "{body}");
+            assert_eq!(chat, StatusCode::OK, "{reply}");
+        }
+    }
+}
+on_both!(text_with_a_nul_character_is_invalid_input);
