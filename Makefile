@@ -49,12 +49,14 @@ setup-wasm-bindgen:
 	   echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (matches Cargo.lock; ~3 min)"; \
 	   cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
 
-# The official `openai` Python package, for the test of the OpenAI-compatible API.
+# The official `openai` Python package, for the test of the OpenAI-compatible API, and
+# Schemathesis, which checks the server against its OpenAPI document.
 PYTHON_VENV := $(TOOLS)/venv
 OPENAI_PY_VERSION := 3.60.0
+SCHEMATHESIS_VERSION := 4.32.5
 setup-python: setup-apt
-	@$(PYTHON_VENV)/bin/python -c 'import openai, sys; sys.exit(openai.__version__ != "$(OPENAI_PY_VERSION)")' 2>/dev/null || { \
-	   python3 -m venv $(PYTHON_VENV) && $(PYTHON_VENV)/bin/pip install -q 'openai==$(OPENAI_PY_VERSION)'; }
+	@$(PYTHON_VENV)/bin/python -c 'import sys, importlib.metadata as m; sys.exit(m.version("openai") != "$(OPENAI_PY_VERSION)" or m.version("schemathesis") != "$(SCHEMATHESIS_VERSION)")' 2>/dev/null || { \
+	   python3 -m venv $(PYTHON_VENV) && $(PYTHON_VENV)/bin/pip install -q 'openai==$(OPENAI_PY_VERSION)' 'schemathesis==$(SCHEMATHESIS_VERSION)'; }
 
 setup-wasm-opt:
 	@[ -x $(WASM_OPT) ] || npm install --silent --no-audit --no-fund --prefix $(TOOLS) binaryen@$(BINARYEN_VERSION)

@@ -16,6 +16,7 @@ use tokio::sync::Mutex;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
+use utoipa_swagger_ui::SwaggerUi;
 
 /// How long shutdown waits for running turns (an LLM call may take up to its timeout).
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(150);
@@ -175,8 +176,10 @@ fn router(state: AppState) -> Router {
     let ctx_state = state.clone();
     let context = move || provide_context(ctx_state.clone());
     let opts = state.leptos_options.clone();
+    let (rest, api) = http::router().split_for_parts();
     Router::new()
-        .merge(http::router())
+        .merge(rest)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", http::openapi::document(api)))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(opts.clone()))
         // Every matched route, REST and pages alike (the matched pattern is its label).
         .route_layer(axum::middleware::from_fn(http::metrics::track))

@@ -21,7 +21,9 @@ pub fn ApiKeysPage() -> impl IntoView {
             "A key lets a program use PromptDev without a browser. Send it as "
             <code>"Authorization: Bearer pd_…"</code>" or "<code>"X-API-Key: pd_…"</code>
             ". With the chat scope, any OpenAI client library works against "<code>"/v1/chat/completions"</code>
-            " (model: a persona's name; user: the end user's id). A key acts as the operator who created it."
+            " (model: a persona's name; user: the end user's id). A key acts as the operator who created it. "
+            "Every route is described in the "<a href="/docs/" target="_blank" rel="noopener">"API reference"</a>
+            " ("<a href="/openapi.json" target="_blank" rel="noopener">"OpenAPI document"</a>")."
         </p>
         <CreateForm create/>
         <section class="keys" aria-labelledby="keys-title">

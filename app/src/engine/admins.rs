@@ -27,7 +27,7 @@ pub async fn list(db: &Db, op: &OperatorInfo) -> AppResult<Vec<AdminAccount>> {
 }
 
 /// What creating an operator asks for.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewAdmin {
     pub email: String,
     /// Blank or absent: a password is generated and answered once.

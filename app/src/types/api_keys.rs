@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What a key may do. A key acts in its workspace only, as the operator who created it
 /// (refused once that operator is deactivated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ApiScope {
     /// Chat on behalf of an end user: `POST /chat`, `/chat/…`, `/v1/chat/completions`,
@@ -48,6 +49,7 @@ impl ApiScope {
 
 /// One API key of the workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyInfo {
     pub id: i64,
     pub name: String,
@@ -66,6 +68,7 @@ pub struct ApiKeyInfo {
 
 /// A key just created: the only time its secret is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiKey {
     pub key: ApiKeyInfo,
     /// The whole key, `pd_` + 32 characters. Not stored: only its hash is.

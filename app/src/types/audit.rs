@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One audit entry: who did what to which target, when, and what changed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     /// The operator's email (or `system`, `migration`).
@@ -25,9 +26,14 @@ pub struct AuditEntry {
 
 /// Which audit entries to list. Empty strings and None mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct AuditFilter {
+    /// The action, exactly (e.g. `persona_delete`; the page's `actions` lists those in use).
     #[serde(default)]
     pub action: Option<String>,
+    /// The operator's email (or `system`, `migration`), exactly.
     #[serde(default)]
     pub actor: Option<String>,
     /// The target (an end user's id, a persona's id), exactly.
@@ -42,12 +48,14 @@ pub struct AuditFilter {
     /// Page size, 1–200 (default 50).
     #[serde(default)]
     pub limit: Option<i64>,
+    /// Entries to skip (default 0).
     #[serde(default)]
     pub offset: Option<i64>,
 }
 
 /// A page of the audit log, newest first, and how many entries match in all.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub total: i64,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// What an operator may do in their workspace, lowest first (so `role >= Role::Editor`
 /// reads as "may change things").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads everything, changes nothing.
@@ -37,6 +38,7 @@ impl Role {
 
 /// The operator who is logged in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OperatorInfo {
     pub id: i64,
     pub email: String,
@@ -52,6 +54,7 @@ pub struct OperatorInfo {
 
 /// An operator account as a super admin sees it (`GET /super/admins`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdminAccount {
     pub id: i64,
     pub email: String,
@@ -66,6 +69,7 @@ pub struct AdminAccount {
 
 /// What a super admin changes on an account (`PUT /super/admins/{id}`); None leaves it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AdminUpdate {
     #[serde(default)]
     pub role: Option<Role>,

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 /// What the live preview renders: editor content (saved or not) with sample values.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PreviewRequest {
     /// The persona whose conversation with `user_id` supplies the history, if any.
@@ -25,6 +26,7 @@ pub struct PreviewRequest {
 
 /// The messages a version would send, rendered with sample values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Preview {
     /// Exactly what the LLM would receive, in order.
     pub messages: Vec<ChatMessage>,
@@ -39,6 +41,7 @@ pub struct Preview {
 /// One playground run: a test message through the real pipeline with one version,
 /// written to no conversation (logged in the request log with source `playground`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PlaygroundResult {
     pub version: i64,
     pub reply: Option<String>,
@@ -55,6 +58,7 @@ pub struct PlaygroundResult {
 
 /// A template drafted by the LLM from a plain-words description.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PersonaDraft {
     pub content: String,
     /// Variables the draft reads that the pipeline does not provide, suggested as

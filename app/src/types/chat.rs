@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who wrote a stored message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Sender {
     /// The end user.
@@ -41,6 +42,7 @@ impl Sender {
 
 /// A stored message of a conversation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Message {
     pub id: i64,
     pub session_id: i64,
@@ -86,6 +88,7 @@ fn one() -> i64 {
 
 /// A persona an end user can chat with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChatPersona {
     pub id: i64,
     pub name: String,
@@ -93,6 +96,7 @@ pub struct ChatPersona {
 
 /// What the chat UI shows when it opens a persona: the history and whether it is paused.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChatHistory {
     /// None until the user's first message with this persona.
     pub session_id: Option<i64>,
@@ -109,6 +113,7 @@ pub const UNAVAILABLE_NOTICE: &str =
 
 /// The outcome of one user turn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum TurnOutcome {
     /// The persona replied.

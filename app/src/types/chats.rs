@@ -13,6 +13,7 @@ pub const CHAT_PREVIEW_CHARS: usize = 120;
 
 /// One chat of an end user, as the chat list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChatSummary {
     pub id: i64,
     /// The end user whose chat it is, as the chat or the API names them.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// An end user of the operator's workspace, as `GET /admin/end-users` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndUserAccount {
     /// The row id (`/admin/end-users/{id}`).
     pub id: i64,
@@ -25,6 +26,7 @@ pub struct EndUserAccount {
 
 /// One page of end users.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndUserPage {
     pub users: Vec<EndUserAccount>,
     /// All users matching the filter (not only this page).
@@ -35,6 +37,7 @@ pub struct EndUserPage {
 
 /// What creating an end user takes. `external_id` defaults to the email.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewEndUser {
     #[serde(default)]
     pub external_id: Option<String>,
@@ -49,6 +52,7 @@ pub struct NewEndUser {
 /// A change to an end user: only the fields given change. An empty `email` or
 /// `display_name` clears it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndUserPatch {
     #[serde(default)]
     pub email: Option<String>,
@@ -62,6 +66,7 @@ pub struct EndUserPatch {
 
 /// The end user logged in on the chat page (`GET /user/me`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndUserInfo {
     pub id: i64,
     /// The workspace (the original's tenant).
@@ -80,6 +85,7 @@ impl EndUserInfo {
 
 /// A workspace's settings page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WorkspaceSettings {
     /// Whether a browser known only by its chat cookie may chat (default true).
     pub anonymous_chat: bool,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What the server pushes over Server-Sent Events (`/admin/events`, `/chat/events`),
 /// as JSON with a `type` tag.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// A message was stored in a user's conversation.
@@ -53,6 +54,7 @@ impl LiveEvent {
 
 /// A guardrail hit operators must see: which rule did what to which message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub user_id: String,
     pub session_id: i64,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a rule checks. JSON: the original's `type` field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// `content` is added to the system prompt (after the rendered template), by
@@ -57,6 +58,7 @@ impl RuleKind {
 
 /// What a matching rule does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleAction {
     /// The user sees the rule's `reply` instead (no LLM call for input rules).
@@ -90,6 +92,7 @@ impl RuleAction {
 /// One rule of a set, in the original's JSON shape (`type`, `content`, `priority`) plus
 /// the fields of the newer kinds. Fields a kind does not use are left out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GuardrailRule {
     #[serde(rename = "type")]
     pub kind: Option<RuleKind>,
@@ -141,6 +144,7 @@ impl GuardrailRule {
 
 /// A rule set with its rules (`GET /admin/guardrails/{name}`, `…/id/{id}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Guardrail {
     pub id: i64,
     pub name: String,
@@ -157,6 +161,7 @@ pub struct Guardrail {
 
 /// A rule set as the list shows it (`GET /admin/guardrails`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GuardrailSummary {
     pub id: i64,
     pub name: String,
@@ -174,6 +179,7 @@ pub struct GuardrailSummary {
 /// A new rule set: its own rules, or a copy of `copy_from` (a preset or one of the
 /// workspace's sets) with its rules unless `rules` is given too.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewGuardrail {
     pub name: String,
     #[serde(default)]
@@ -186,6 +192,7 @@ pub struct NewGuardrail {
 
 /// Changes to a rule set (fields left out keep their value).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GuardrailPatch {
     #[serde(default)]
     pub name: Option<String>,
@@ -199,6 +206,7 @@ pub struct GuardrailPatch {
 
 /// A stored guardrail hit, as the monitor shows it on its message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GuardrailHit {
     pub id: i64,
     /// The message the rule matched (the user's, or the reply it checked).
@@ -220,6 +228,7 @@ pub struct GuardrailHit {
 
 /// Which side of a turn a text is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TextSide {
     /// What the user sent (input rules).
@@ -230,6 +239,7 @@ pub enum TextSide {
 
 /// One rule that matched a text (the editor's "test this text", a backtest).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleMatch {
     /// The rule's position in the set (0-based).
     pub index: usize,
@@ -242,6 +252,7 @@ pub struct RuleMatch {
 /// A backtest request: the draft rules, run over the workspace's stored messages of the
 /// last `days` days (1–90; default 7).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BacktestRequest {
     pub rules: Vec<GuardrailRule>,
     #[serde(default)]
@@ -253,6 +264,7 @@ pub struct BacktestRequest {
 
 /// One stored message a backtest's rules would have acted on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BacktestHit {
     pub message_id: i64,
     pub user_id: String,
@@ -270,6 +282,7 @@ pub struct BacktestHit {
 /// What a backtest found: how many messages were checked, counts per action, and the
 /// newest matching messages (at most the request's `limit`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BacktestReport {
     pub days: i64,
     pub scanned: i64,
@@ -283,6 +296,7 @@ pub struct BacktestReport {
 
 /// A persona as the guardrail editor's "used by personas" picker lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PersonaPick {
     pub id: i64,
     pub name: String,
@@ -292,6 +306,7 @@ pub struct PersonaPick {
 
 /// The guardrail editor's data: the set and every persona of the workspace.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GuardrailEditorData {
     pub guardrail: Guardrail,
     pub personas: Vec<PersonaPick>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One earlier message a turn sent as history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub sender: Sender,
     pub content: String,
@@ -14,6 +15,7 @@ pub struct HistoryEntry {
 
 /// The figures of the turn's LLM call, from its request-log row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TurnCall {
     /// The `llm_requests` row.
     pub request_id: i64,
@@ -37,6 +39,7 @@ pub struct TurnCall {
 /// comes from the turn's request-log row; `recorded` is false for turns logged before it
 /// was kept (then only the messages, if any, are known).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TurnInspection {
     /// The message asked about.
     pub message_id: i64,
@@ -75,6 +78,7 @@ pub struct TurnInspection {
 /// A turn forked to the playground (`GET /admin/messages/{id}/fork`): its context, the
 /// version that answered it in production and the version `production` points to now.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ForkContext {
     pub turn: TurnInspection,
     /// The version the `production` label points to now (None when unpublished).

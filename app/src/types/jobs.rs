@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One job of the workspace.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobInfo {
     pub id: i64,
     /// `turn`, `extract_memory`, `score_sentiment`, `summarize` or `webhook`.
@@ -28,6 +29,7 @@ pub struct JobInfo {
 
 /// One page of jobs, newest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobPage {
     pub jobs: Vec<JobInfo>,
     /// Jobs matching the filter.
@@ -38,13 +40,20 @@ pub struct JobPage {
 
 /// Which jobs to list: empty strings mean any.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct JobFilter {
+    /// `queued`, `running`, `done` or `failed`; empty or absent: any.
     #[serde(default)]
     pub state: Option<String>,
+    /// `turn`, `extract_memory`, `score_sentiment`, `summarize` or `webhook`; empty or absent: any.
     #[serde(default)]
     pub kind: Option<String>,
+    /// Page size, 1–200 (default 50; clamped).
     #[serde(default)]
     pub limit: Option<i64>,
+    /// Jobs to skip (default 0).
     #[serde(default)]
     pub offset: Option<i64>,
 }

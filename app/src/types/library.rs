@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A persona another workspace shares, as the library lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SharedPersona {
     pub id: i64,
     pub name: String,
@@ -18,6 +19,7 @@ pub struct SharedPersona {
 
 /// A soft-deleted persona, restorable until `restorable_until`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeletedPersona {
     pub id: i64,
     pub name: String,
@@ -30,6 +32,7 @@ pub struct DeletedPersona {
 /// The exported form of a persona: every version with its settings, and the labels.
 /// `format` is [`PersonaExport::FORMAT`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PersonaExport {
     pub format: String,
     pub name: String,
@@ -50,6 +53,7 @@ fn yes() -> bool {
 
 /// One version in an export. In a folder export `content` lives in `file` instead.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportedVersion {
     pub version: i64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -73,6 +77,7 @@ pub struct ExportedVersion {
 
 /// A label in an export.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ExportedLabel {
     pub name: String,
     pub version: i64,
@@ -80,6 +85,7 @@ pub struct ExportedLabel {
 
 /// What to do when an imported persona's name exists in the workspace.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ImportConflict {
     /// Refuse with `Conflict`, so the operator can choose.
@@ -93,6 +99,7 @@ pub enum ImportConflict {
 
 /// The result of an import.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportResult {
     pub persona: PersonaSummary,
     /// Versions written (0 when a new-version import matched the latest content).

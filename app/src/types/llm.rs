@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One message as sent to an LLM: `role` is `system`, `user` or `assistant`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
     pub role: String,
     pub content: String,
@@ -18,6 +19,7 @@ impl ChatMessage {
 
 /// An LLM provider this server can use, for the editor's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderInfo {
     /// `local` or `openai`.
     pub kind: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who or what set a memory entry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemorySource {
     /// An operator in the dashboard (`set_by` is their email). The default for entries
@@ -35,6 +36,7 @@ impl MemorySource {
 
 /// Whether a persona's chats feed automatic memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ExtractionMode {
     /// No extraction (the default).
@@ -76,6 +78,7 @@ impl ExtractionMode {
 
 /// A persona's automatic-memory and sentiment switches.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PersonaMemorySettings {
     pub persona_id: i64,
     pub name: String,
@@ -87,6 +90,7 @@ pub struct PersonaMemorySettings {
 
 /// A fact the memory job extracted, in the approval queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemoryCandidate {
     pub id: i64,
     /// The end user it is about.
@@ -109,6 +113,7 @@ pub struct MemoryCandidate {
 
 /// What the memory page shows: every persona's switches and the pending facts, oldest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemoryPage {
     pub personas: Vec<PersonaMemorySettings>,
     pub pending: Vec<MemoryCandidate>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// An end user as the monitor lists them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EndUserSummary {
     /// The user's id as the chat UI or the API client names it.
     pub user_id: String,
@@ -24,6 +25,7 @@ pub const LAST_MESSAGE_PREVIEW_CHARS: usize = 120;
 
 /// One chat session (one thread with one persona) of an end user, as the monitor lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChatSessionSummary {
     pub id: i64,
     pub persona_id: i64,
@@ -35,6 +37,7 @@ pub struct ChatSessionSummary {
 
 /// Whether a user's conversation is halted by an operator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserState {
     pub halted: bool,
     pub reason: Option<String>,
@@ -44,6 +47,7 @@ pub struct UserState {
 
 /// One memory entry: a key and a JSON value, with where it came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemoryEntry {
     pub key: String,
     pub value: serde_json::Value,
@@ -63,6 +67,7 @@ pub struct MemoryEntry {
 
 /// A conversation as the monitor shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Conversation {
     pub user_id: String,
     pub state: UserState,
@@ -87,6 +92,7 @@ pub struct Conversation {
 /// It is added to the system prompt of every later turn of that chat and never shown to
 /// the user.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OperatorNote {
     pub id: i64,
     pub session_id: i64,
@@ -99,6 +105,7 @@ pub struct OperatorNote {
 /// What `POST /admin/interventions/{user_id}/inject` adds: a message the user sees (in
 /// the persona's voice; the default, as in the original) or a hidden note to the persona.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InjectKind {
     #[default]
@@ -111,6 +118,7 @@ pub enum InjectKind {
 /// or of `persona_id` only when set) or `version` (of `persona_id`) answer instead of
 /// `production`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Assignment {
     pub persona_id: Option<i64>,
     /// The assigned persona's name (for display).
@@ -125,6 +133,7 @@ pub struct Assignment {
 /// What an operator assigns (`PUT /admin/users/{user_id}/assignment`): at least one of
 /// the three; a `version` needs its `persona_id`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssignmentRequest {
     #[serde(default)]
     pub persona_id: Option<i64>,
@@ -137,6 +146,7 @@ pub struct AssignmentRequest {
 /// A reply the persona suggests for an operator to edit and send (draft-assist). Not
 /// stored as a message; the LLM call is in the request log with source `draft_assist`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Draft {
     pub session_id: i64,
     pub persona_name: String,
@@ -147,6 +157,7 @@ pub struct Draft {
 
 /// A halted conversation, as the original's `GET /admin/halted` lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HaltedUser {
     pub user_id: String,
     /// When (ms since the Unix epoch).
@@ -162,6 +173,7 @@ pub const WALL_PAGE_MAX: i64 = 200;
 /// Which conversations the live wall shows (`GET /admin/users?view=wall&…`). Empty
 /// strings and None mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WallQuery {
     /// `halted`, `flagged` or `waiting` (pending memory to approve).
     #[serde(default)]
@@ -184,6 +196,7 @@ pub struct WallQuery {
 
 /// One conversation on the live wall.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WallRow {
     pub user_id: String,
     pub halted: bool,
@@ -225,6 +238,7 @@ impl WallRow {
 /// A page of the live wall, riskiest first (halted, flagged, then the lowest sentiment,
 /// then the most recently active), and how many match in all.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WallPage {
     pub rows: Vec<WallRow>,
     pub total: i64,

@@ -8,6 +8,7 @@ pub const PRODUCTION: &str = "production";
 
 /// A persona (template) in a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PersonaSummary {
     pub id: i64,
     pub name: String,
@@ -24,6 +25,7 @@ pub struct PersonaSummary {
 
 /// One immutable version of a persona.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionInfo {
     pub version: i64,
     pub content: String,
@@ -42,6 +44,7 @@ pub struct VersionInfo {
 
 /// A variable a template reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TemplateVariable {
     pub name: String,
     /// True when the chat pipeline provides it or the operator declared it; an unknown
@@ -51,6 +54,7 @@ pub struct TemplateVariable {
 
 /// A persona with its whole version history, newest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PersonaDetail {
     pub id: i64,
     pub name: String,
@@ -69,6 +73,7 @@ pub struct PersonaDetail {
 
 /// How the rendered template becomes the prompt.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PersonaKind {
     /// The template renders the system prompt; history is sent as separate messages.
@@ -100,6 +105,7 @@ impl PersonaKind {
 
 /// A named pointer to a version (`production`, `staging`, or any operator-made label).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Label {
     pub name: String,
     pub version: i64,
@@ -110,6 +116,7 @@ pub struct Label {
 /// One recorded label move: who pointed `label` from `from_version` to `to_version`
 /// (`from_version` None when the label was created, `to_version` None when removed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LabelMove {
     pub label: String,
     pub from_version: Option<i64>,
@@ -120,6 +127,7 @@ pub struct LabelMove {
 
 /// Where a cloned persona came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CloneSource {
     pub persona_id: i64,
     pub version: i64,
@@ -129,6 +137,7 @@ pub struct CloneSource {
 
 /// What the editor sends to save a version (the REST API and server functions alike).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionDraft {
     pub content: String,
     #[serde(default)]
@@ -143,6 +152,7 @@ pub struct VersionDraft {
 
 /// The result of saving a persona's content.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SaveResult {
     /// The version written, or — when `unchanged` — the latest version, whose content
     /// (by sha256) equals what was saved.
@@ -166,6 +176,7 @@ pub struct EditorPageData {
 
 /// How a line differs between two versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DiffKind {
     Equal,
@@ -175,6 +186,7 @@ pub enum DiffKind {
 
 /// One line of a version diff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DiffLine {
     pub kind: DiffKind,
     /// 1-based line number in the older version (absent for added lines).
@@ -187,6 +199,7 @@ pub struct DiffLine {
 
 /// A line diff between two versions of a persona, with word-level highlights.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionDiff {
     pub persona_id: i64,
     pub from: i64,

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// Filters of the request log; every field optional (blank = any).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct RequestFilter {
     pub persona_id: Option<i64>,
     pub version: Option<i64>,
@@ -28,6 +31,7 @@ pub struct RequestFilter {
 
 /// One row of the log, without the texts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestSummary {
     pub id: i64,
     pub created_at: i64,
@@ -52,6 +56,7 @@ pub struct RequestSummary {
 
 /// A page of the log, newest first; `next_cursor` fetches the older rows (None: last page).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestPage {
     pub requests: Vec<RequestSummary>,
     pub next_cursor: Option<i64>,
@@ -59,6 +64,7 @@ pub struct RequestPage {
 
 /// One call in full.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestDetail {
     pub summary: RequestSummary,
     /// The exact messages sent; empty once the workspace's retention dropped them.

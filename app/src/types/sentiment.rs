@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// arousal, dominance, trust, engagement and confidence 0..1. `overall_sentiment` is
 /// valence·0.2 + arousal·0.1 + dominance·0.1 + trust·0.3 + engagement·0.3.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SentimentScore {
     pub id: i64,
     pub message_id: i64,
@@ -24,6 +25,7 @@ pub struct SentimentScore {
 /// Averages over scored messages: of one chat (`window_type` `session`) or of every chat
 /// of one user (`user`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SentimentAggregate {
     /// The chat, for a `session` window.
     pub session_id: Option<i64>,
@@ -50,6 +52,7 @@ pub struct SentimentAggregate {
 
 /// What the monitor's sentiment panel shows for one chat.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionSentiment {
     pub session_id: i64,
     /// Whether messages of this chat are scored now (the chat's switch, else the persona's).

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Model settings stored with every version. Missing JSON fields take the defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ModelSettings {
     /// `local` or `openai`; empty = the server's default provider.
@@ -87,6 +88,7 @@ impl ModelSettings {
 /// blank or missing field takes the default, stop sequences come one per line. Turned
 /// into [`ModelSettings`] once, at the server function, by `try_from`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SettingsInput {
     /// `local`, `openai` or blank for the server's default.
     #[serde(default)]

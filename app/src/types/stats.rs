@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The span the Overview's series cover.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum StatsRange {
     /// The last 24 hours, one point per hour.
@@ -66,6 +67,7 @@ pub const LATENCY_BOUNDS_MS: [i64; 7] = [250, 500, 1000, 2000, 4000, 8000, 16000
 
 /// The cards: today is the current UTC day so far.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatsCards {
     /// End users with a message in the last 60 minutes / since midnight UTC.
     pub active_users_hour: i64,
@@ -99,6 +101,7 @@ pub struct StatsCards {
 
 /// One point of the series: the bucket starting at `start` (ms), [`StatsRange::step_ms`] wide.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SeriesPoint {
     pub start: i64,
     pub messages: i64,
@@ -111,6 +114,7 @@ pub struct SeriesPoint {
 /// One bucket of the latency histogram: turns that took at most `le_ms` (None: longer
 /// than the last bound) and more than the previous bucket's bound.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LatencyBucket {
     pub le_ms: Option<i64>,
     pub count: i64,
@@ -119,6 +123,7 @@ pub struct LatencyBucket {
 /// A persona version's figures over the range (version 0: messages no version wrote —
 /// the users' own and operators').
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionStats {
     pub persona_id: i64,
     /// The persona's name; `(deleted)` when it is gone.
@@ -150,6 +155,7 @@ pub struct VersionStats {
 
 /// Everything the Overview shows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatsOverview {
     pub range: StatsRange,
     /// When it was computed (ms).
@@ -168,6 +174,7 @@ pub struct StatsOverview {
 
 /// What `promptdev seed-demo` or `POST /admin/stats/aggregate` reports.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AggregateReport {
     /// Hours aggregated by this call.
     pub hours: i64,
@@ -177,6 +184,7 @@ pub struct AggregateReport {
 
 /// What a model costs (USD per million tokens), set per workspace for the estimated cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelPrice {
     pub model: String,
     pub prompt_usd_per_mtok: f64,

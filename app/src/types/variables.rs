@@ -27,6 +27,7 @@ pub fn is_pipeline_variable(name: &str) -> bool {
 
 /// The type of an operator-declared variable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum VariableType {
     #[default]
@@ -72,6 +73,7 @@ impl VariableType {
 /// A variable the operator declares for a template, beyond what the pipeline provides.
 /// Chat renders it with `default`; the preview and the playground can override it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeclaredVariable {
     /// An identifier: a letter or `_`, then letters, digits or `_` (at most 40).
     pub name: String,
@@ -85,6 +87,7 @@ pub struct DeclaredVariable {
 /// One row of a form's declared-variables table: the default as typed
 /// (`variables[list][0][default]=3`), read as a value of `type` by [`parse_value`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VariableInput {
     pub name: String,
     #[serde(rename = "type", default)]
@@ -121,6 +124,7 @@ impl VariableInput {
 /// posted, so that an empty table (declare none) differs from a form without the table
 /// (keep the latest version's variables).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VariablesInput {
     pub count: usize,
     #[serde(default)]

@@ -4,35 +4,74 @@
 
 use super::caller::ChatCaller;
 use super::error::ApiError;
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
+use super::openapi::ErrorBody;
 use app::engine::ids::{MessageId, PersonaId, SessionId, WorkspaceId};
 use app::engine::llm::StreamEvent;
 use app::engine::turn::StreamingTurn;
 use app::engine::{chat, personas, turn, AppState};
 use app::error::AppError;
 use app::types::TurnOutcome;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use serde::Deserialize;
+use axum::Json;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::time::Instant;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `POST /chat`, `POST /chat/sessions/{id}/stop`, `POST /chat/sessions/{id}/regenerate`,
 /// `POST /chat/messages/{id}/alternate`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/chat", post(chat_turn))
-        .route("/chat/sessions/{id}/stop", post(stop))
-        .route("/chat/sessions/{id}/regenerate", post(regenerate))
-        .route("/chat/messages/{id}/alternate", post(choose_alternate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(chat_turn))
+        .routes(routes!(stop))
+        .routes(routes!(regenerate))
+        .routes(routes!(choose_alternate))
 }
 
-#[derive(Deserialize)]
+/// The answer to a turn (also the `done` event of a streamed one). Described here; built
+/// by `outcome_body` from the [`TurnOutcome`] plus the original's fields.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ChatAnswer {
+    /// `replied` (200), `paused` (423: an operator halted the conversation) or `failed`
+    /// (502: the LLM failed).
+    status: String,
+    /// The user's message, as stored (always: nothing a user sends is lost).
+    user_message: app::types::Message,
+    /// The reply's text, or the pause notice's; null when the turn failed.
+    reply: Option<String>,
+    /// The same text (the original's field).
+    response: Option<String>,
+    /// `paused`: the pause notice, as stored.
+    notice: Option<app::types::Message>,
+    /// `paused`: the notice's text (the original's field).
+    detail: Option<String>,
+    /// `failed`: why, for people.
+    error: Option<String>,
+    metadata: ChatMetadata,
+}
+
+/// The original's `metadata`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ChatMetadata {
+    /// The persona's name.
+    template_used: String,
+    /// Messages in the chat session now.
+    message_count: i64,
+    /// From the request to the end of the turn, ms.
+    response_time_ms: i64,
+    session_id: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
 struct ChatBody {
     /// The end user an operator chats on behalf of, in the operator's own workspace
     /// (ignored for a browser or a logged-in end user: they chat as themselves).
@@ -44,9 +83,11 @@ struct ChatBody {
     template_name: Option<String>,
     /// The persona by id (instead of `template_name`).
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     persona_id: Option<PersonaId>,
     /// One of this user's chat sessions; default: their latest with the persona.
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     session_id: Option<SessionId>,
     /// Workspace slug; an operator's must be their own (another one is 404).
     #[serde(default)]
@@ -54,6 +95,7 @@ struct ChatBody {
     /// The original's guardrail configuration: a guardrail set's name (the workspace's or
     /// a preset), stored on the chat session for its later turns.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     guardrail_config: Option<Value>,
     /// Answer `text/event-stream` (also when the request accepts only that).
     #[serde(default)]
@@ -67,8 +109,10 @@ fn wants_stream(body_stream: bool, headers: &HeaderMap) -> bool {
     body_stream || (accept.contains("text/event-stream") && !accept.contains("application/json"))
 }
 
-/// `POST /chat`: one turn, for the end user the caller acts for (see [`ChatCaller`];
-/// 401 without an operator session, an end-user login or an allowed chat cookie).
+/// One chat turn: the user's message, the persona's reply.
+///
+/// For the end user the caller acts for (see [`ChatCaller`]; 401 without an operator
+/// session, an end-user login, an API key with the `chat` scope or an allowed chat cookie).
 ///
 /// Not streamed, it answers the outcome (`status`: replied | paused | failed,
 /// `user_message`, `reply`/`notice`) plus the original's `response` (the text) and
@@ -87,6 +131,22 @@ fn wants_stream(body_stream: bool, headers: &HeaderMap) -> bool {
 /// workspace not the caller's), 409 (persona inactive; `session_id` is a chat with another
 /// persona than `template_name`), 422 (input; `guardrail_config` not the name of an active
 /// guardrail of the workspace or a preset — another workspace's is unknown too).
+#[utoipa::path(
+    post,
+    path = "/chat",
+    tag = "chat",
+    request_body = ChatBody,
+    responses(
+        (status = 200, description = "The persona replied; streamed when asked (events `waiting`, `delta`, then `done` with this object, or `error`)", content(
+            (ChatAnswer = "application/json"),
+            (crate::http::openapi::ServerSentEvent = "text/event-stream"),
+        )),
+        (status = 404, description = "The persona, session or workspace is not the caller's", body = ErrorBody),
+        (status = 409, description = "The persona is inactive, or the session is another persona's", body = ErrorBody),
+        (status = 423, description = "Paused by an operator: the message is stored, the body carries the notice", body = ChatAnswer),
+        (status = 502, description = "The LLM failed: the message is stored; try again", body = ChatAnswer),
+    )
+)]
 async fn chat_turn(
     State(state): State<AppState>,
     caller: ChatCaller,
@@ -211,7 +271,7 @@ fn error_event(e: &AppError) -> Result<Event, axum::Error> {
     Event::default().event("error").json_data(json!({"error": {"code": e.code(), "message": e.to_string()}}))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct ControlBody {
     /// The end user an operator acts for (ignored for a browser or an end user).
     #[serde(default)]
@@ -232,29 +292,69 @@ fn control_body(bytes: &[u8]) -> Result<ControlBody, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| AppError::invalid("body", format!("not a valid JSON body: {e}")).into())
 }
 
-/// `POST /chat/sessions/{id}/stop`: ends the reply being generated in the chat; what
-/// was generated so far is stored, marked incomplete. Answers `{"stopped": bool}` (false
-/// when nothing was being generated). 404 when the chat is not the caller's.
+/// `{"stopped", "session_id"}`.
+#[derive(Serialize, ToSchema)]
+struct Stopped {
+    /// False when nothing was being generated.
+    stopped: bool,
+    #[schema(value_type = i64)]
+    session_id: SessionId,
+}
+
+/// Stops the reply being generated.
+///
+/// Ends the reply being generated in the chat; what was generated so far is stored,
+/// marked incomplete. Answers `{"stopped": bool, "session_id"}` (false when nothing was
+/// being generated). The body is optional. 404 when the chat is not the caller's.
+#[utoipa::path(
+    post,
+    path = "/chat/sessions/{id}/stop",
+    tag = "chat",
+    params(("id" = i64, Path, description = "The chat session")),
+    request_body(content = Option<ControlBody>, description = "Optional"),
+    responses(
+        (status = 200, body = Stopped),
+        (status = 404, description = "Not the caller's chat", body = ErrorBody),
+    )
+)]
 async fn stop(
     State(state): State<AppState>,
     caller: ChatCaller,
-    Path(id): Path<SessionId>,
+    ApiPath(id): ApiPath<SessionId>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Stopped>, ApiError> {
     let b = control_body(&body)?;
     let (ws, user_id) = caller.acts_for(&state, b.workspace.as_deref(), b.user_id.as_deref()).await?;
     let stopped = turn::stop(&state, ws, &user_id, id).await?;
-    Ok(Json(json!({ "stopped": stopped, "session_id": id })))
+    Ok(Json(Stopped { stopped, session_id: id }))
 }
 
-/// `POST /chat/sessions/{id}/regenerate`: generates the chat's last reply again; the
-/// earlier text stays as an alternate. Answers like `POST /chat` (streamed on request).
-/// 404 (not the caller's chat), 409 (no reply yet; conversation paused).
+/// Generates the chat's last reply again.
+///
+/// The earlier text stays as an alternate. Answers like `POST /chat` (streamed on
+/// request). The body is optional. 404 (not the caller's chat), 409 (no reply yet;
+/// conversation paused).
+#[utoipa::path(
+    post,
+    path = "/chat/sessions/{id}/regenerate",
+    tag = "chat",
+    params(("id" = i64, Path, description = "The chat session")),
+    request_body(content = Option<ControlBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "The new reply (streamed when asked)", content(
+            (ChatAnswer = "application/json"),
+            (crate::http::openapi::ServerSentEvent = "text/event-stream"),
+        )),
+        (status = 404, description = "Not the caller's chat", body = ErrorBody),
+        (status = 409, description = "No reply to regenerate yet, or the conversation is paused", body = ErrorBody),
+        (status = 502, description = "The LLM failed; the earlier reply stays", body = ChatAnswer),
+    )
+)]
 async fn regenerate(
     State(state): State<AppState>,
     caller: ChatCaller,
     headers: HeaderMap,
-    Path(id): Path<SessionId>,
+    ApiPath(id): ApiPath<SessionId>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let b = control_body(&body)?;
@@ -264,7 +364,7 @@ async fn regenerate(
     answer(state, ws, turn, started, wants_stream(b.stream, &headers)).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AlternateBody {
     /// The version to choose, 1-based.
     alternate: i64,
@@ -274,13 +374,25 @@ struct AlternateBody {
     workspace: Option<String>,
 }
 
-/// `POST /chat/messages/{id}/alternate` `{"alternate": n}`: makes version n of a
-/// regenerated reply the one shown and sent in later turns. Answers the message. 404
-/// (not the caller's), 422 (no such version).
+/// Chooses which version of a regenerated reply counts.
+///
+/// `{"alternate": n}`: makes version n of a regenerated reply the one shown and sent in
+/// later turns. Answers the message. 404 (not the caller's), 422 (no such version).
+#[utoipa::path(
+    post,
+    path = "/chat/messages/{id}/alternate",
+    tag = "chat",
+    params(("id" = i64, Path, description = "The reply message")),
+    request_body = AlternateBody,
+    responses(
+        (status = 200, description = "The message, showing the chosen version", body = app::types::Message),
+        (status = 404, description = "Not the caller's message", body = ErrorBody),
+    )
+)]
 async fn choose_alternate(
     State(state): State<AppState>,
     caller: ChatCaller,
-    Path(id): Path<MessageId>,
+    ApiPath(id): ApiPath<MessageId>,
     ApiJson(b): ApiJson<AlternateBody>,
 ) -> Result<Json<app::types::Message>, ApiError> {
     let (ws, user_id) = caller.acts_for(&state, b.workspace.as_deref(), b.user_id.as_deref()).await?;

@@ -14,6 +14,17 @@ use axum::http::request::Parts;
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
+/// The path parameters (one, or a tuple) as `T`. Rejection: 422 `invalid` naming the
+/// parameter that does not parse (an id that is not a number).
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// The query string as `T`. Rejection: 422 `invalid` naming what does not parse.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
 /// Who calls an operator route: the logged-in operator of the session, or an API key
 /// ([`api_keys`]) acting as the operator who created it. A request carrying a key is
 /// judged by the key alone (its session, if any, is not looked at).

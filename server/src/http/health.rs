@@ -6,28 +6,55 @@ use app::engine::config::LlmConfig;
 use app::engine::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Json;
+use serde::Serialize;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long `/ready` and `/health` wait for the database's answer.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /health`, `GET /ready`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health)).route("/ready", get(ready))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(ready))
 }
 
-/// `GET /health` → `{"status":"ok","database":"ok","llm":<kind>}`; 503
+/// `/health`'s answer.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// `ok`, or `error` (503) when the database does not answer.
+    status: &'static str,
+    /// `ok` or `unreachable`.
+    database: &'static str,
+    /// The provider kind (`local`, `openai`); absent when the database does not answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llm: Option<&'static str>,
+}
+
+/// Whether the database answers.
+///
+/// → `{"status":"ok","database":"ok","llm":<kind>}`; 503
 /// `{"status":"error","database":"unreachable"}` if the database does not answer
-/// within [`CHECK_TIMEOUT`].
+/// within [`CHECK_TIMEOUT`] (2 s).
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "The database answers", body = Health),
+        (status = 503, description = "The database does not answer within 2 s", body = Health),
+    )
+)]
 async fn health(State(state): State<AppState>) -> Response {
     if database_answers(&state).await {
-        Json(json!({"status": "ok", "database": "ok", "llm": state.llm.kind()})).into_response()
+        Json(Health { status: "ok", database: "ok", llm: Some(state.llm.kind()) }).into_response()
     } else {
-        unavailable(json!({"status": "error", "database": "unreachable"}))
+        (http::StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "error", database: "unreachable", llm: None }))
+            .into_response()
     }
 }
 
@@ -43,13 +70,46 @@ async fn database_answers(state: &AppState) -> bool {
     }
 }
 
-/// `GET /ready` → 200 `{"status": "ready", "checks": {"database": "ok", "migrations":
+/// `/ready`'s answer.
+#[derive(Serialize, ToSchema)]
+struct Ready {
+    /// `ready`, or `not_ready` (503).
+    status: &'static str,
+    checks: ReadyChecks,
+}
+
+/// Each check's value: `ok` / `applied` / `done` when it passes.
+#[derive(Serialize, ToSchema)]
+struct ReadyChecks {
+    /// `ok` or `unreachable`.
+    database: &'static str,
+    /// `applied`, `pending`, or `unknown` (the database does not answer).
+    migrations: &'static str,
+    /// `done`, or `waiting` (the database part of start-up has not run yet).
+    startup: &'static str,
+    /// `ok`, or why the configured provider cannot answer.
+    provider: String,
+}
+
+/// Whether this process may take traffic.
+///
+/// → 200 `{"status": "ready", "checks": {"database": "ok", "migrations":
 /// "applied", "startup": "done", "provider": "ok"}}`, or 503 with `"status":
 /// "not_ready"` and the failing checks' values: `database` `unreachable`, `migrations`
 /// `pending` (or `unknown` when the database does not answer), `startup` `waiting`
 /// (the database part of start-up has not run yet), `provider` the reason it is not
 /// configured (a local model file that is missing, an OpenAI base URL that is not
 /// http(s)).
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "Every check passes", body = Ready),
+        (status = 503, description = "A check fails; `checks` says which", body = Ready),
+    )
+)]
 async fn ready(State(state): State<AppState>) -> Response {
     let database = database_answers(&state).await;
     let migrations = if database {
@@ -63,16 +123,16 @@ async fn ready(State(state): State<AppState>) -> Response {
     };
     let started = state.started.load(Ordering::Acquire);
     let provider = provider_problem(&state.config.llm);
-    let checks = json!({
-        "database": if database { "ok" } else { "unreachable" },
-        "migrations": migrations,
-        "startup": if started { "done" } else { "waiting" },
-        "provider": provider.clone().unwrap_or_else(|| "ok".into()),
-    });
+    let checks = ReadyChecks {
+        database: if database { "ok" } else { "unreachable" },
+        migrations,
+        startup: if started { "done" } else { "waiting" },
+        provider: provider.clone().unwrap_or_else(|| "ok".into()),
+    };
     if database && migrations == "applied" && started && provider.is_none() {
-        Json(json!({"status": "ready", "checks": checks})).into_response()
+        Json(Ready { status: "ready", checks }).into_response()
     } else {
-        unavailable(json!({"status": "not_ready", "checks": checks}))
+        (http::StatusCode::SERVICE_UNAVAILABLE, Json(Ready { status: "not_ready", checks })).into_response()
     }
 }
 
@@ -93,8 +153,4 @@ fn provider_problem(llm: &LlmConfig) -> Option<String> {
             }
         }
     }
-}
-
-fn unavailable(body: serde_json::Value) -> Response {
-    (http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }

@@ -12,10 +12,10 @@ use app::engine::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Histogram buckets (seconds) for every `_seconds` series: 5 ms to 2 min.
 const BUCKETS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0];
@@ -34,10 +34,21 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 /// `GET /metrics`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(render))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(render))
 }
 
+/// Prometheus metrics.
+///
+/// The text exposition format (0.0.4): HTTP requests by route and status, turns, TTFT,
+/// tokens, guardrail hits, the job queue, database connections. Counts only, no user data.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "The metrics", content_type = "text/plain; version=0.0.4", body = String))
+)]
 async fn render(State(state): State<AppState>) -> Response {
     let handle = handle();
     match jobs::counts_by_state(&state.db).await {

@@ -14,6 +14,7 @@
 //!   [`roles`]: the layer enforcing viewer / editor / owner on every route.
 //! - [`openai`]: `/v1/models`, `/v1/chat/completions` (OpenAI-compatible).
 //! - [`metrics`]: `GET /metrics` (Prometheus) and the layer counting requests.
+//! - [`openapi`]: the OpenAPI document of all of the above (`/openapi.json`, `/docs`).
 
 pub mod admin;
 pub mod caller;
@@ -25,6 +26,7 @@ pub mod health;
 pub mod limits;
 pub mod metrics;
 pub mod openai;
+pub mod openapi;
 pub mod request_id;
 pub mod roles;
 pub mod sse;
@@ -32,12 +34,13 @@ pub mod user;
 
 use app::engine::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-/// Every non-Leptos route. The REST routes read JSON bodies up to
-/// [`limits::JSON_BODY_BYTES`] (the import route up to [`limits::IMPORT_BODY_BYTES`]).
-pub fn router() -> Router<AppState> {
-    let rest = Router::new()
+/// Every non-Leptos route, with its OpenAPI description (see [`openapi`]). The REST
+/// routes read JSON bodies up to [`limits::JSON_BODY_BYTES`] (the import route up to
+/// [`limits::IMPORT_BODY_BYTES`]).
+pub fn router() -> OpenApiRouter<AppState> {
+    let rest = OpenApiRouter::new()
         .merge(admin::auth::router())
         .merge(admin::api_keys::router())
         .merge(admin::super_admins::router())
@@ -64,5 +67,5 @@ pub fn router() -> Router<AppState> {
         .merge(openai::router())
         // Every JSON route reads up to this; the import route's own layer raises it.
         .layer(DefaultBodyLimit::max(limits::JSON_BODY_BYTES));
-    Router::new().merge(health::router()).merge(metrics::router()).merge(rest).merge(sse::router())
+    OpenApiRouter::new().merge(health::router()).merge(metrics::router()).merge(rest).merge(sse::router())
 }

@@ -41,16 +41,152 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::convert::Infallible;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `GET /v1/models`, `POST /v1/chat/completions`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/models", get(models)).route("/v1/chat/completions", post(completions))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(models)).routes(routes!(completions))
 }
+
+/// The shapes of this API for its OpenAPI description (the handlers build the same JSON
+/// with `json!`, field for field as OpenAI's API reference has them).
+#[allow(dead_code)]
+mod shapes {
+    use utoipa::ToSchema;
+
+    /// `{"error": {…}}` in OpenAI's shape.
+    #[derive(ToSchema)]
+    pub struct OpenAiErrorBody {
+        pub error: OpenAiErrorDetail,
+    }
+
+    #[derive(ToSchema)]
+    pub struct OpenAiErrorDetail {
+        pub message: String,
+        /// `invalid_request_error`, `authentication_error`, `permission_error`,
+        /// `rate_limit_error` or `api_error`.
+        #[schema(rename = "type")]
+        pub kind: String,
+        /// The request field to blame, if one is.
+        pub param: Option<String>,
+        /// `model_not_found`, `invalid_api_key`, or PromptDev's error code.
+        pub code: String,
+    }
+
+    /// `GET /v1/models`'s answer.
+    #[derive(ToSchema)]
+    pub struct ModelList {
+        /// Always `list`.
+        pub object: String,
+        pub data: Vec<Model>,
+    }
+
+    /// A persona, as a model.
+    #[derive(ToSchema)]
+    pub struct Model {
+        /// The persona's name (add `@label` or `@v3` to pin a version).
+        pub id: String,
+        /// Always `model`.
+        pub object: String,
+        /// Always 0.
+        pub created: i64,
+        /// Always `promptdev`.
+        pub owned_by: String,
+    }
+
+    /// A `chat.completion`.
+    #[derive(ToSchema)]
+    pub struct ChatCompletion {
+        /// `chatcmpl-<the user message's id>`.
+        pub id: String,
+        /// Always `chat.completion`.
+        pub object: String,
+        /// Seconds since the Unix epoch.
+        pub created: i64,
+        /// The `model` of the request.
+        pub model: String,
+        /// Always null.
+        pub system_fingerprint: Option<String>,
+        /// Exactly one.
+        pub choices: Vec<Choice>,
+        pub usage: Usage,
+        pub promptdev: Extension,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Choice {
+        /// Always 0.
+        pub index: i64,
+        pub message: AssistantMessage,
+        /// Always null.
+        #[schema(value_type = Option<Object>)]
+        pub logprobs: Option<()>,
+        /// `stop`, or `length` when the reply stopped at the persona's `max_tokens`.
+        pub finish_reason: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct AssistantMessage {
+        /// Always `assistant`.
+        pub role: String,
+        /// The reply, or the pause notice while an operator halted the conversation.
+        pub content: String,
+        /// Always null.
+        pub refusal: Option<String>,
+    }
+
+    /// Tokens of the turn's LLM call (0 when none was made: a paused conversation).
+    #[derive(ToSchema)]
+    pub struct Usage {
+        pub prompt_tokens: i64,
+        pub completion_tokens: i64,
+        pub total_tokens: i64,
+    }
+
+    /// PromptDev's own fields of an answer.
+    #[derive(ToSchema)]
+    pub struct Extension {
+        /// `replied` or `paused`.
+        pub status: String,
+        pub session_id: i64,
+        /// The reply (or pause notice) as stored.
+        pub message_id: i64,
+        pub user_message_id: i64,
+    }
+
+    /// `POST /v1/chat/completions`'s body (OpenAI's; fields not listed are accepted and
+    /// ignored).
+    #[derive(ToSchema)]
+    pub struct CompletionRequest {
+        /// A persona's name: `Ava`, `Ava@staging` (a label), `Ava@v3` (a version).
+        pub model: String,
+        /// Only the last `user` message is used (the server keeps the history).
+        pub messages: Vec<InputMessage>,
+        /// The end user this conversation is with (required).
+        pub user: Option<String>,
+        /// Answer `chat.completion.chunk` events ending in `data: [DONE]`.
+        pub stream: Option<bool>,
+        /// `session_id`: continue that chat (default: the user's latest with the persona).
+        #[schema(value_type = Option<Object>)]
+        pub metadata: Option<()>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct InputMessage {
+        /// `system`, `user`, `assistant`, …
+        pub role: String,
+        /// A string, or an array of parts of which the `text` ones are read.
+        #[schema(value_type = Object)]
+        pub content: (),
+    }
+}
+
+use shapes::{ChatCompletion, CompletionRequest, ModelList, OpenAiErrorBody};
 
 /// An error in OpenAI's shape (see the module docs for the statuses).
 pub struct OpenAiError(pub AppError);
@@ -99,7 +235,21 @@ impl IntoResponse for OpenAiError {
     }
 }
 
-/// `GET /v1/models`: the personas of the caller's workspace chat offers.
+/// The personas chat offers, as models.
+///
+/// The personas of the caller's workspace that chat offers (an API key with the `chat`
+/// scope, or an operator session).
+#[utoipa::path(
+    get,
+    path = "/v1/models",
+    tag = "openai",
+    responses(
+        (status = 200, body = ModelList),
+        (status = 401, description = "No valid API key", body = OpenAiErrorBody),
+        (status = 403, description = "The key lacks the `chat` scope, or the caller is not a key or operator", body = OpenAiErrorBody),
+        (status = 500, description = "Something failed on the server", body = OpenAiErrorBody),
+    )
+)]
 async fn models(
     State(state): State<AppState>,
     caller: Result<ChatCaller, ApiError>,
@@ -172,7 +322,31 @@ fn session_of(metadata: &Option<serde_json::Map<String, Value>>) -> Result<Optio
         .ok_or_else(|| AppError::invalid("metadata.session_id", "give the chat's id, e.g. \"42\""))
 }
 
-/// `POST /v1/chat/completions` (see the module docs).
+/// Chats with a persona, OpenAI-style.
+///
+/// Only the last `user` message of `messages` is used: it runs through the whole
+/// pipeline with the server's own history of the user's chat with the persona. `user`
+/// is required. See the module docs of `server::http::openai`.
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    tag = "openai",
+    request_body = CompletionRequest,
+    responses(
+        (status = 200, description = "The completion; with `stream`, `chat.completion.chunk` events ending in `data: [DONE]`", content(
+            (ChatCompletion = "application/json"),
+            (crate::http::openapi::ServerSentEvent = "text/event-stream"),
+        )),
+        (status = 400, description = "A bad body, no `user`, no user message (`invalid_request_error`)", body = OpenAiErrorBody),
+        (status = 401, description = "No valid API key", body = OpenAiErrorBody),
+        (status = 403, description = "The key lacks the `chat` scope", body = OpenAiErrorBody),
+        (status = 404, description = "No such persona (`model_not_found`)", body = OpenAiErrorBody),
+        (status = 409, description = "The persona is inactive", body = OpenAiErrorBody),
+        (status = 413, description = "The body is too large", body = OpenAiErrorBody),
+        (status = 500, description = "Something failed on the server", body = OpenAiErrorBody),
+        (status = 502, description = "The persona's LLM failed (the message is stored)", body = OpenAiErrorBody),
+    )
+)]
 async fn completions(
     State(state): State<AppState>,
     caller: Result<ChatCaller, ApiError>,

@@ -3,21 +3,21 @@
 
 use super::caller::{ChatCaller, SentChatCookie};
 use super::error::ApiError;
-use super::extract::Operator;
+use super::extract::{ApiQuery, Operator};
 use app::engine::ids::WorkspaceId;
 use app::engine::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::get;
-use axum::Router;
 use futures::Stream;
 use std::convert::Infallible;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `GET /admin/events` and `GET /chat/events`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/events", get(admin_events)).route("/chat/events", get(chat_events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(admin_events)).routes(routes!(chat_events))
 }
 
 /// Counts an open stream in `promptdev_sse_clients` for as long as it lives.
@@ -55,7 +55,19 @@ fn stream(
     })
 }
 
-/// Every message and state change of the operator's workspace. 401 without login.
+/// Every message and state change of the operator's workspace, live.
+///
+/// A Server-Sent Events stream: each event's `data` is one JSON [`LiveEvent`]
+/// (`{"type": "message" | "piece" | "state" | …, …}`); a comment every 15 s keeps it open.
+/// 401 without login.
+///
+/// [`LiveEvent`]: app::types::LiveEvent
+#[utoipa::path(
+    get,
+    path = "/admin/events",
+    tag = "events",
+    responses((status = 200, description = "The stream; each `data:` line is a LiveEvent", content_type = "text/event-stream", body = crate::http::openapi::ServerSentEvent))
+)]
 pub async fn admin_events(
     State(state): State<AppState>,
     Operator(op): Operator,
@@ -63,7 +75,8 @@ pub async fn admin_events(
     Sse::new(stream(&state, op.workspace(), None)).keep_alive(KeepAlive::default())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChatEventsQuery {
     /// Workspace slug, as in `/chat?w=…`.
     w: Option<String>,
@@ -71,15 +84,28 @@ pub struct ChatEventsQuery {
     user_id: Option<String>,
 }
 
-/// The calling end user's own messages and pause state, and personas becoming
-/// unavailable. Who is calling follows [`ChatCaller`]: a logged-in end user, an operator
+/// The calling end user's own events, live.
+///
+/// Their messages and pause state, and personas becoming unavailable. Who is calling follows [`ChatCaller`]: a logged-in end user, an operator
 /// on behalf of `user_id` (or, naming none, as their browser's chat cookie), or a browser
 /// by the chat cookie it sent where anonymous chat is allowed; else 401.
+///
+/// A Server-Sent Events stream of JSON `LiveEvent`s, as `/admin/events`.
+#[utoipa::path(
+    get,
+    path = "/chat/events",
+    tag = "events",
+    params(ChatEventsQuery),
+    responses(
+        (status = 200, description = "The stream; each `data:` line is a LiveEvent", content_type = "text/event-stream", body = crate::http::openapi::ServerSentEvent),
+        (status = 404, description = "No such workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 pub async fn chat_events(
     State(state): State<AppState>,
     caller: ChatCaller,
     SentChatCookie(cookie): SentChatCookie,
-    Query(q): Query<ChatEventsQuery>,
+    ApiQuery(q): ApiQuery<ChatEventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let caller = caller.or_browser(cookie, q.user_id.as_deref());
     let (ws, user) = caller.acts_for(&state, q.w.as_deref(), q.user_id.as_deref()).await?;

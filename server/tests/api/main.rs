@@ -26,6 +26,7 @@ mod memory;
 mod metrics;
 mod monitor;
 mod openai_compat;
+mod openapi;
 mod pages;
 mod persona_depth;
 mod personas;

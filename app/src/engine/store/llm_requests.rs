@@ -112,7 +112,7 @@ pub async fn insert(db: &Db, log: &RequestLog<'_>) -> AppResult<()> {
 }
 
 /// One row of the request log as the REST API returns it.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct LlmRequestRow {
     pub id: i64,
     pub user_id: Option<String>,

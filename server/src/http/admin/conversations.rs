@@ -4,95 +4,185 @@
 //! `DELETE /admin/users/{user_id}/conversations` (clears it; the UI asks first).
 //! Messages are [`Message`]s plus the original's `role`; times are ms.
 
-use crate::http::error::ApiError;
-use crate::http::extract::Operator;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiPath, ApiQuery, Operator};
 use app::engine::conversations::{self, Export};
 use app::engine::{monitor, AppState};
 use app::error::AppError;
-use app::types::Message;
-use axum::extract::{Path, Query, State};
+use app::types::{Message, OperatorNote, UserState};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Json;
 use http::header;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The conversation, export and clear routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/conversations/{user_id}", get(conversation))
-        .route("/admin/conversations/{user_id}/export", get(export))
-        .route("/admin/conversations/{user_id}/export.md", get(export_markdown))
-        .route("/admin/users/{user_id}/conversations", delete(clear))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(conversation))
+        .routes(routes!(export))
+        .routes(routes!(export_markdown))
+        .routes(routes!(clear))
 }
 
-fn message_json(m: &Message) -> Result<Value, ApiError> {
-    let mut v = serde_json::to_value(m).map_err(|e| app::engine::internal("message json", e))?;
-    v["role"] = json!(conversations::role(m.sender));
-    Ok(v)
+/// A [`Message`] with the original's `role`.
+#[derive(Serialize, ToSchema)]
+struct RoleMessage {
+    #[serde(flatten)]
+    message: Message,
+    /// `user`, `assistant` (the persona's or an operator's) or `system` (the pause notice).
+    role: &'static str,
 }
 
-#[derive(Deserialize)]
+impl From<Message> for RoleMessage {
+    fn from(message: Message) -> Self {
+        RoleMessage { role: conversations::role(message.sender), message }
+    }
+}
+
+/// Whether an operator halted the conversation.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ConversationState {
+    Active,
+    Halted,
+}
+
+impl From<&UserState> for ConversationState {
+    fn from(s: &UserState) -> Self {
+        if s.halted {
+            ConversationState::Halted
+        } else {
+            ConversationState::Active
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LimitQuery {
-    /// 1–1000, default 100 (the newest).
+    /// The newest this many messages (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
-/// `GET /admin/conversations/{user_id}?limit=` → `{"user_id", "message_count", "state":
-/// "active" | "halted", "messages": [message + role…]}` (the newest `limit`, oldest first).
+/// `{"user_id", "message_count", "state", "messages"}` (the original's).
+#[derive(Serialize, ToSchema)]
+struct ConversationMessages {
+    user_id: String,
+    /// All the conversation's messages (the newest 500 at most), not only those shown.
+    message_count: usize,
+    state: ConversationState,
+    /// The newest `limit`, oldest first.
+    messages: Vec<RoleMessage>,
+}
+
+/// A user's newest messages, in the original's shape.
+#[utoipa::path(
+    get,
+    path = "/admin/conversations/{user_id}",
+    tag = "conversations",
+    params(("user_id" = String, Path, description = "The end user's id (as the chat or the API names them)"), LimitQuery),
+    responses(
+        (status = 200, body = ConversationMessages),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn conversation(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(user_id): Path<String>,
-    Query(q): Query<LimitQuery>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(user_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+) -> ApiResult<ConversationMessages> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(AppError::invalid("limit", "limit is 1 to 1000").into());
     }
     let c = monitor::conversation(&state.db, op.workspace(), &user_id).await?;
     let total = c.messages.len();
-    let shown = &c.messages[total.saturating_sub(limit as usize)..];
-    let messages = shown.iter().map(message_json).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({
-        "user_id": c.user_id,
-        "message_count": total,
-        "state": if c.state.halted { "halted" } else { "active" },
-        "messages": messages,
-    })))
+    let skipped = total.saturating_sub(limit as usize);
+    Ok(Json(ConversationMessages {
+        state: ConversationState::from(&c.state),
+        user_id: c.user_id,
+        message_count: total,
+        messages: c.messages.into_iter().skip(skipped).map(RoleMessage::from).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportQuery {
     /// `json` (default) or `markdown` (`md`).
     #[serde(default)]
     format: Option<String>,
 }
 
-/// `GET /admin/conversations/{user_id}/export[?format=markdown]`: JSON `{"user_id",
-/// "exported_at", "message_count", "state", "messages", "notes"}` as a download, or the
-/// Markdown export (`text/markdown`). Errors: `Invalid` (format), `NotFound`.
+/// The JSON export: `{"user_id", "exported_at", "message_count", "state", "messages", "notes"}`.
+#[derive(Serialize, ToSchema)]
+struct ConversationExport {
+    user_id: String,
+    /// When it was made (ms).
+    exported_at: i64,
+    message_count: usize,
+    state: ConversationState,
+    /// Oldest first, every chat, with operator authors.
+    messages: Vec<RoleMessage>,
+    /// Operators' hidden notes to the persona, oldest first.
+    notes: Vec<OperatorNote>,
+}
+
+/// Exports a user's conversation as a JSON or Markdown download.
+///
+/// Every chat's messages (oldest first) and hidden notes; the Markdown has a heading per
+/// chat, each message with its author and time (UTC), notes as quotes.
+#[utoipa::path(
+    get,
+    path = "/admin/conversations/{user_id}/export",
+    tag = "conversations",
+    params(("user_id" = String, Path, description = "The end user's id"), ExportQuery),
+    responses(
+        (status = 200, description = "The export, as an attachment",
+            headers(("content-disposition" = String, description = "`attachment; filename=\"conversation_{user}_{YYYYmmdd_HHMMSS}.json\"` (`.md`)")),
+            content((ConversationExport = "application/json"), (String = "text/markdown"))),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn export(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(user_id): Path<String>,
-    Query(q): Query<ExportQuery>,
+    ApiPath(user_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let e = conversations::export(&state.db, op.workspace(), &user_id).await?;
     match q.format.as_deref().unwrap_or("json") {
-        "json" => json_download(&e),
+        "json" => Ok(json_download(e)),
         "markdown" | "md" => Ok(markdown_download(&e)),
         _ => Err(AppError::invalid("format", "format is json or markdown").into()),
     }
 }
 
-/// `GET /admin/conversations/{user_id}/export.md`: the Markdown export.
+/// Exports a user's conversation as a Markdown download.
+///
+/// As `…/export?format=markdown`.
+#[utoipa::path(
+    get,
+    path = "/admin/conversations/{user_id}/export.md",
+    tag = "conversations",
+    params(("user_id" = String, Path, description = "The end user's id")),
+    responses(
+        (status = 200, description = "The Markdown export, as an attachment", content_type = "text/markdown", body = String,
+            headers(("content-disposition" = String, description = "`attachment; filename=\"conversation_{user}_{YYYYmmdd_HHMMSS}.md\"`"))),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn export_markdown(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let e = conversations::export(&state.db, op.workspace(), &user_id).await?;
     Ok(markdown_download(&e))
@@ -102,18 +192,17 @@ fn attachment(name: &str) -> String {
     format!("attachment; filename=\"{name}\"")
 }
 
-fn json_download(e: &Export) -> Result<Response, ApiError> {
-    let messages = e.messages.iter().map(message_json).collect::<Result<Vec<_>, _>>()?;
-    let body = json!({
-        "user_id": e.user_id,
-        "exported_at": e.exported_at,
-        "message_count": e.messages.len(),
-        "state": if e.state.halted { "halted" } else { "active" },
-        "messages": messages,
-        "notes": e.notes,
-    });
-    let disposition = attachment(&conversations::file_name(e, "json"));
-    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(body)).into_response())
+fn json_download(e: Export) -> Response {
+    let disposition = attachment(&conversations::file_name(&e, "json"));
+    let body = ConversationExport {
+        state: ConversationState::from(&e.state),
+        message_count: e.messages.len(),
+        user_id: e.user_id,
+        exported_at: e.exported_at,
+        messages: e.messages.into_iter().map(RoleMessage::from).collect(),
+        notes: e.notes,
+    };
+    ([(header::CONTENT_DISPOSITION, disposition)], Json(body)).into_response()
 }
 
 fn markdown_download(e: &Export) -> Response {
@@ -128,13 +217,32 @@ fn markdown_download(e: &Export) -> Response {
         .into_response()
 }
 
-/// `DELETE /admin/users/{user_id}/conversations` → `{"user_id", "deleted"}` (messages
-/// deleted); audited. Errors: `NotFound` (not a user of this workspace).
+/// `{"user_id", "deleted"}`.
+#[derive(Serialize, ToSchema)]
+struct ConversationCleared {
+    user_id: String,
+    /// How many messages were deleted.
+    deleted: i64,
+}
+
+/// Clears a user's conversation: every chat with its messages and hidden notes.
+///
+/// Memory, state and assignment stay. Audited.
+#[utoipa::path(
+    delete,
+    path = "/admin/users/{user_id}/conversations",
+    tag = "conversations",
+    params(("user_id" = String, Path, description = "The end user's id")),
+    responses(
+        (status = 200, description = "Cleared", body = ConversationCleared),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn clear(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(user_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(user_id): ApiPath<String>,
+) -> ApiResult<ConversationCleared> {
     let deleted = conversations::clear(&state, op.workspace(), &user_id, &op.email).await?;
-    Ok(Json(json!({"user_id": user_id, "deleted": deleted})))
+    Ok(Json(ConversationCleared { user_id, deleted }))
 }

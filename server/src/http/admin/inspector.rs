@@ -6,31 +6,63 @@
 //! a message of another workspace.
 
 use crate::http::error::ApiResult;
-use crate::http::extract::Operator;
+use crate::http::extract::{ApiPath, Operator};
 use app::engine::ids::MessageId;
 use app::engine::{inspector, AppState};
 use app::types::{ForkContext, TurnInspection};
-use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::extract::State;
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The inspector routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/messages/{id}/inspect", get(inspect)).route("/admin/messages/{id}/fork", get(fork))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(inspect)).routes(routes!(fork))
 }
 
+/// What went into the turn of a message: the exact prompt and the call's figures.
+///
+/// For an assistant reply, or the user message it answers: the template version, memory,
+/// summary, sentiment, guardrail instructions, hidden notes, history, the exact messages
+/// sent and the call's figures, from the turn's request-log row (the one whose reply is
+/// shown now, when the reply was regenerated).
+#[utoipa::path(
+    get,
+    path = "/admin/messages/{id}/inspect",
+    tag = "inspector",
+    params(("id" = i64, Path, description = "The message's id")),
+    responses(
+        (status = 200, body = TurnInspection),
+        (status = 404, description = "No such message in the workspace, or it belongs to no turn (an operator message)", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn inspect(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<MessageId>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<TurnInspection> {
-    Ok(Json(inspector::inspect(&state, op.workspace(), id).await?))
+    Ok(Json(inspector::inspect(&state, op.workspace(), MessageId(id)).await?))
 }
 
+/// The turn of a message as a fork for the playground.
+///
+/// Its recorded context, with the version that answered it and the version `production`
+/// points to now; for a turn logged before contexts were kept, the context rebuilt as it
+/// would be now.
+#[utoipa::path(
+    get,
+    path = "/admin/messages/{id}/fork",
+    tag = "inspector",
+    params(("id" = i64, Path, description = "The message's id")),
+    responses(
+        (status = 200, body = ForkContext),
+        (status = 404, description = "No such message in the workspace, or it belongs to no turn (an operator message)", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn fork(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<MessageId>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<ForkContext> {
-    Ok(Json(inspector::fork(&state, op.workspace(), id).await?))
+    Ok(Json(inspector::fork(&state, op.workspace(), MessageId(id)).await?))
 }

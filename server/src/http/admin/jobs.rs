@@ -5,34 +5,51 @@
 //! /admin/jobs/{id}/retry` queues a failed job again → the job (404 for another
 //! workspace's, 409 when it is not failed).
 
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::Operator;
+use crate::http::error::ApiResult;
+use crate::http::extract::{ApiPath, ApiQuery, Operator};
 use app::engine::{queue, AppState};
 use app::types::{JobFilter, JobInfo, JobPage};
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::extract::State;
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The job routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/jobs", get(list)).route("/admin/jobs/{id}/retry", post(retry))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(retry))
 }
 
+/// A page of the workspace's jobs, newest first.
+///
+/// `limit` is clamped to 1–200 (default 50); an unknown `state` or `kind` is 422.
+#[utoipa::path(
+    get,
+    path = "/admin/jobs",
+    tag = "jobs",
+    params(JobFilter),
+    responses((status = 200, body = JobPage))
+)]
 async fn list(
     State(state): State<AppState>,
     Operator(op): Operator,
-    q: Result<Query<JobFilter>, QueryRejection>,
+    ApiQuery(filter): ApiQuery<JobFilter>,
 ) -> ApiResult<JobPage> {
-    let Query(filter) = q.map_err(ApiError::from)?;
     Ok(Json(queue::list(&state.db, op.workspace(), &filter).await?))
 }
 
-async fn retry(
-    State(state): State<AppState>,
-    Operator(op): Operator,
-    id: Result<Path<i64>, PathRejection>,
-) -> ApiResult<JobInfo> {
-    let Path(id) = id?;
+/// Queues a failed job again (attempts from zero).
+#[utoipa::path(
+    post,
+    path = "/admin/jobs/{id}/retry",
+    tag = "jobs",
+    params(("id" = i64, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job, queued", body = JobInfo),
+        (status = 404, description = "No such job in the workspace", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The job is not failed, or the same work is queued already",
+            body = crate::http::openapi::ErrorBody),
+    )
+)]
+async fn retry(State(state): State<AppState>, Operator(op): Operator, ApiPath(id): ApiPath<i64>) -> ApiResult<JobInfo> {
     Ok(Json(queue::retry(&state.db, op.workspace(), id).await?))
 }

@@ -5,108 +5,221 @@
 //! (a persona's automatic-memory and sentiment switches).
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Operator};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Operator};
 use app::engine::ids::PersonaId;
 use app::engine::memory::{self, approval, SetBy};
 use app::engine::{chat, sentiment, AppState};
 use app::error::AppError;
-use app::types::{ExtractionMode, MemoryEntry, PersonaMemorySettings};
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use app::types::{ExtractionMode, MemoryCandidate, MemoryEntry, MemorySource, PersonaMemorySettings};
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The memory routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/users/{user_id}/memory", get(list_memory))
-        .route("/admin/users/{user_id}/memory/{key}", put(set_memory).delete(delete_memory))
-        .route("/admin/memory/pending", get(pending))
-        .route("/admin/memory/pending/{id}/approve", post(approve))
-        .route("/admin/memory/pending/{id}/reject", post(reject))
-        .route("/admin/templates/{id}/memory", get(get_settings).put(put_settings))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_memory))
+        .routes(routes!(set_memory, delete_memory))
+        .routes(routes!(pending))
+        .routes(routes!(approve))
+        .routes(routes!(reject))
+        .routes(routes!(get_settings, put_settings))
 }
 
-/// `GET /admin/users/{user_id}/memory` → `{"user_id", "memory": {key: value}, "entries":
-/// [{key, value, source, set_by, source_message_id, updated_at}]}`.
+/// `{"user_id", "memory": {key: value}, "entries": […]}`.
+#[derive(Serialize, ToSchema)]
+struct UserMemory {
+    user_id: String,
+    /// Every entry's value by its key.
+    memory: BTreeMap<String, serde_json::Value>,
+    /// The same entries with their provenance.
+    entries: Vec<MemoryEntry>,
+}
+
+/// What a persona remembers about a user, with where each entry came from.
+#[utoipa::path(
+    get,
+    path = "/admin/users/{user_id}/memory",
+    tag = "memory",
+    params(("user_id" = String, Path, description = "The end user's id (as the chat or the API names them)")),
+    responses(
+        (status = 200, body = UserMemory),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn list_memory(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(user_id): Path<String>,
-) -> ApiResult<serde_json::Value> {
+    ApiPath(user_id): ApiPath<String>,
+) -> ApiResult<UserMemory> {
     let end_user_id = chat::find_end_user(&state.db, op.workspace(), &user_id).await?;
     let entries = memory::memory(&state.db, op.workspace(), end_user_id).await?;
-    let map: serde_json::Map<String, serde_json::Value> =
-        entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
-    Ok(Json(json!({"user_id": user_id, "memory": map, "entries": entries})))
+    let memory = entries.iter().map(|e| (e.key.clone(), e.value.clone())).collect();
+    Ok(Json(UserMemory { user_id, memory, entries }))
 }
 
-#[derive(Deserialize)]
-struct MemoryBody {
-    /// Any JSON value.
+#[derive(Deserialize, ToSchema)]
+struct MemoryValueBody {
+    /// Any JSON value (at most 16 KiB serialised).
     value: serde_json::Value,
 }
 
 /// An entry as the write routes answer it: the original's `user_id`, `key`, `memory_id`
 /// and `value`, plus the provenance.
-fn entry_json(user_id: &str, memory_id: i64, e: &MemoryEntry) -> serde_json::Value {
-    json!({
-        "user_id": user_id, "key": e.key, "memory_id": memory_id, "value": e.value, "source": e.source,
-        "set_by": e.set_by, "source_message_id": e.source_message_id, "updated_at": e.updated_at,
-    })
+#[derive(Serialize, ToSchema)]
+struct MemoryEntryWritten {
+    user_id: String,
+    key: String,
+    /// The entry's row id (stable across updates).
+    memory_id: i64,
+    value: serde_json::Value,
+    source: MemorySource,
+    /// The operator's email (for `extraction`: who approved it; null without approval).
+    set_by: Option<String>,
+    /// The user message an extracted fact came from.
+    source_message_id: Option<i64>,
+    /// When it was last set (ms).
+    updated_at: i64,
 }
 
-/// `PUT /admin/users/{user_id}/memory/{key}` `{"value": <JSON>}` → the entry (source
-/// `api`, set by the logged-in operator).
+impl MemoryEntryWritten {
+    fn new(user_id: String, memory_id: i64, e: MemoryEntry) -> Self {
+        MemoryEntryWritten {
+            user_id,
+            key: e.key,
+            memory_id,
+            value: e.value,
+            source: e.source,
+            set_by: e.set_by,
+            source_message_id: e.source_message_id,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+/// Sets one memory entry of a user.
+///
+/// Source `api`, set by the logged-in operator; audited.
+#[utoipa::path(
+    put,
+    path = "/admin/users/{user_id}/memory/{key}",
+    tag = "memory",
+    params(
+        ("user_id" = String, Path, description = "The end user's id"),
+        ("key" = String, Path, description = "The entry's key"),
+    ),
+    request_body = MemoryValueBody,
+    responses(
+        (status = 200, description = "The entry", body = MemoryEntryWritten),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn set_memory(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path((user_id, key)): Path<(String, String)>,
-    ApiJson(b): ApiJson<MemoryBody>,
-) -> ApiResult<serde_json::Value> {
+    ApiPath((user_id, key)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<MemoryValueBody>,
+) -> ApiResult<MemoryEntryWritten> {
     let ws = op.workspace();
     let entry = memory::set_memory(&state.db, ws, &user_id, &key, &b.value, SetBy::api(&op.email)).await?;
     let memory_id = memory::memory_id(&state.db, ws, &user_id, &entry.key).await?;
-    Ok(Json(entry_json(&user_id, memory_id, &entry)))
+    Ok(Json(MemoryEntryWritten::new(user_id, memory_id, entry)))
 }
 
-/// `DELETE /admin/users/{user_id}/memory/{key}` → 204.
+/// Deletes one memory entry of a user (audited).
+#[utoipa::path(
+    delete,
+    path = "/admin/users/{user_id}/memory/{key}",
+    tag = "memory",
+    params(
+        ("user_id" = String, Path, description = "The end user's id"),
+        ("key" = String, Path, description = "The entry's key"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such user in the workspace, or no such key", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn delete_memory(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path((user_id, key)): Path<(String, String)>,
+    ApiPath((user_id, key)): ApiPath<(String, String)>,
 ) -> Result<http::StatusCode, ApiError> {
     memory::delete_memory(&state.db, op.workspace(), &user_id, &key, &op.email).await?;
     Ok(http::StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PendingQuery {
     /// Only this end user's facts.
     #[serde(default)]
     user_id: Option<String>,
 }
 
-/// `GET /admin/memory/pending[?user_id=]` → `{"count", "pending": [{id, user_id,
-/// session_id, source_message_id, source_message, key, value, status, created_at}]}`, oldest first.
+/// `{"count", "pending": […]}`.
+#[derive(Serialize, ToSchema)]
+struct PendingFacts {
+    /// How many are listed.
+    count: usize,
+    /// Oldest first.
+    pending: Vec<MemoryCandidate>,
+}
+
+/// The facts automatic memory extracted that wait for an operator's approval.
+#[utoipa::path(
+    get,
+    path = "/admin/memory/pending",
+    tag = "memory",
+    params(PendingQuery),
+    responses(
+        (status = 200, body = PendingFacts),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn pending(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Query(q): Query<PendingQuery>,
-) -> ApiResult<serde_json::Value> {
+    ApiQuery(q): ApiQuery<PendingQuery>,
+) -> ApiResult<PendingFacts> {
     let list = approval::pending(&state.db, op.workspace(), q.user_id.as_deref()).await?;
-    Ok(Json(json!({"count": list.len(), "pending": list})))
+    Ok(Json(PendingFacts { count: list.len(), pending: list }))
 }
 
-/// `POST /admin/memory/pending/{id}/approve` with no body (or `null`, `{}`), or
-/// `{"value": <JSON>}` (the edited value) → the memory entry written. 409 when decided already.
+/// What `approve` reads (optional: no body, `null` and `{}` approve the value as extracted).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ApproveFactBody {
+    /// The edited value to write instead of the extracted one (any JSON; null: as extracted).
+    value: Option<serde_json::Value>,
+}
+
+/// Approves a pending fact and writes it to the user's memory.
+///
+/// With no body (or `null`, `{}`) the value as extracted, with `{"value": …}` the edited
+/// value. The entry's source is `extraction`, set by the logged-in operator.
+#[utoipa::path(
+    post,
+    path = "/admin/memory/pending/{id}/approve",
+    tag = "memory",
+    params(("id" = i64, Path, description = "The pending fact's id")),
+    request_body = Option<ApproveFactBody>,
+    responses(
+        (status = 200, description = "The memory entry written", body = MemoryEntryWritten),
+        (status = 404, description = "No such fact in the workspace", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "Approved or rejected already", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn approve(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: axum::body::Bytes,
-) -> ApiResult<serde_json::Value> {
+) -> ApiResult<MemoryEntryWritten> {
     let edited = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -122,43 +235,94 @@ async fn approve(
     let entry = approval::approve(&state, ws, id, edited.as_ref(), &op.email).await?;
     let user_id = approval::get(&state.db, ws, id).await?.user_id;
     let memory_id = memory::memory_id(&state.db, ws, &user_id, &entry.key).await?;
-    Ok(Json(entry_json(&user_id, memory_id, &entry)))
+    Ok(Json(MemoryEntryWritten::new(user_id, memory_id, entry)))
 }
 
-/// `POST /admin/memory/pending/{id}/reject` → `{"id", "status": "rejected"}`. 409 when decided already.
+/// A fact's new status.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum RejectedStatus {
+    Rejected,
+}
+
+/// `{"id", "status": "rejected"}`.
+#[derive(Serialize, ToSchema)]
+struct FactRejected {
+    id: i64,
+    status: RejectedStatus,
+}
+
+/// Rejects a pending fact: it never reaches the memory (audited).
+#[utoipa::path(
+    post,
+    path = "/admin/memory/pending/{id}/reject",
+    tag = "memory",
+    params(("id" = i64, Path, description = "The pending fact's id")),
+    responses(
+        (status = 200, description = "Rejected", body = FactRejected),
+        (status = 404, description = "No such fact in the workspace", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "Approved or rejected already", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn reject(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
-) -> ApiResult<serde_json::Value> {
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<FactRejected> {
     approval::reject(&state, op.workspace(), id, &op.email).await?;
-    Ok(Json(json!({"id": id, "status": "rejected"})))
+    Ok(Json(FactRejected { id, status: RejectedStatus::Rejected }))
 }
 
-/// `GET /admin/templates/{id}/memory` → `{persona_id, name, memory_extraction, sentiment_enabled}`.
+/// A persona's automatic-memory and sentiment switches.
+#[utoipa::path(
+    get,
+    path = "/admin/templates/{id}/memory",
+    tag = "memory",
+    params(("id" = i64, Path, description = "The persona's (template's) id")),
+    responses(
+        (status = 200, body = PersonaMemorySettings),
+        (status = 404, description = "No such persona in the workspace, or deleted", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn get_settings(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<PersonaMemorySettings> {
     Ok(Json(memory::persona_setting(&state.db, op.workspace(), PersonaId(id)).await?))
 }
 
-#[derive(Deserialize)]
-struct SettingsBody {
-    /// `off`, `on` or `approval`.
+#[derive(Deserialize, ToSchema)]
+struct MemorySwitchesBody {
+    /// `off`, `on` (facts written at once) or `approval` (facts wait for an operator);
+    /// absent: unchanged.
     #[serde(default)]
     memory_extraction: Option<ExtractionMode>,
+    /// Score the sentiment of each user message in the persona's chats (a chat's own
+    /// switch wins); absent: unchanged.
     #[serde(default)]
     sentiment_enabled: Option<bool>,
 }
 
-/// `PUT /admin/templates/{id}/memory` `{"memory_extraction"?, "sentiment_enabled"?}` → the switches.
+/// Changes a persona's automatic-memory and sentiment switches (audited).
+///
+/// Only the fields given change.
+#[utoipa::path(
+    put,
+    path = "/admin/templates/{id}/memory",
+    tag = "memory",
+    params(("id" = i64, Path, description = "The persona's (template's) id")),
+    request_body = MemorySwitchesBody,
+    responses(
+        (status = 200, description = "The switches now", body = PersonaMemorySettings),
+        (status = 404, description = "No such persona in the workspace, or deleted", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn put_settings(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<i64>,
-    ApiJson(b): ApiJson<SettingsBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<MemorySwitchesBody>,
 ) -> ApiResult<PersonaMemorySettings> {
     let (ws, persona) = (op.workspace(), PersonaId(id));
     if let Some(mode) = b.memory_extraction {

@@ -6,91 +6,172 @@
 //! /admin/users/{user_id}/sentiment/aggregate`. Another workspace's chat or message is 404.
 
 use crate::http::error::ApiResult;
-use crate::http::extract::Operator;
+use crate::http::extract::{ApiPath, ApiQuery, Operator};
 use app::engine::ids::{MessageId, SessionId};
 use app::engine::{sentiment, AppState};
-use app::types::SentimentScore;
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use app::types::{SentimentAggregate, SentimentScore};
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The sentiment routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/sessions/{session_id}/sentiment/toggle", post(toggle))
-        .route("/admin/sessions/{session_id}/sentiment", get(history))
-        .route("/admin/sessions/{session_id}/sentiment/aggregate", get(session_aggregate))
-        .route("/admin/messages/{message_id}/sentiment", get(message))
-        .route("/admin/users/{user_id}/sentiment/aggregate", get(user_aggregate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(toggle))
+        .routes(routes!(history))
+        .routes(routes!(session_aggregate))
+        .routes(routes!(message))
+        .routes(routes!(user_aggregate))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ToggleQuery {
     /// On or off; without it, what is in effect flips.
     #[serde(default)]
     enabled: Option<bool>,
 }
 
-/// `POST /admin/sessions/{session_id}/sentiment/toggle?enabled=true|false` →
-/// `{"session_id", "sentiment_enabled"}` (the chat's switch now wins over its persona's).
+/// `{"session_id", "sentiment_enabled"}`.
+#[derive(Serialize, ToSchema)]
+struct SentimentToggled {
+    session_id: i64,
+    /// Whether the chat's messages are scored now.
+    sentiment_enabled: bool,
+}
+
+/// Turns sentiment scoring on or off for one chat (audited).
+///
+/// The chat's switch then wins over its persona's.
+#[utoipa::path(
+    post,
+    path = "/admin/sessions/{session_id}/sentiment/toggle",
+    tag = "sentiment",
+    params(("session_id" = i64, Path, description = "The chat session's id"), ToggleQuery),
+    responses(
+        (status = 200, description = "What is in effect now", body = SentimentToggled),
+        (status = 404, description = "No such chat in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn toggle(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(session_id): Path<i64>,
-    Query(q): Query<ToggleQuery>,
-) -> ApiResult<serde_json::Value> {
+    ApiPath(session_id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<ToggleQuery>,
+) -> ApiResult<SentimentToggled> {
     let on = sentiment::toggle(&state.db, op.workspace(), SessionId(session_id), q.enabled, &op.email).await?;
-    Ok(Json(json!({"session_id": session_id, "sentiment_enabled": on})))
+    Ok(Json(SentimentToggled { session_id, sentiment_enabled: on }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
-    /// Most scores, newest first (default 50, at most 500).
+    /// Most scores, newest first (default 50; values outside 1–500 are brought into it).
     #[serde(default)]
     limit: Option<i64>,
 }
 
-/// `GET /admin/sessions/{session_id}/sentiment` → `{"sentiments": [{id, message_id,
-/// session_id, valence, arousal, dominance, trust, engagement, overall_sentiment,
-/// confidence, created_at}]}`, newest first.
+/// `{"sentiments": […]}`.
+#[derive(Serialize, ToSchema)]
+struct SentimentHistory {
+    /// Newest first.
+    sentiments: Vec<SentimentScore>,
+}
+
+/// The sentiment scores of a chat's user messages, newest first.
+#[utoipa::path(
+    get,
+    path = "/admin/sessions/{session_id}/sentiment",
+    tag = "sentiment",
+    params(("session_id" = i64, Path, description = "The chat session's id"), HistoryQuery),
+    responses(
+        (status = 200, body = SentimentHistory),
+        (status = 404, description = "No such chat in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn history(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(session_id): Path<i64>,
-    Query(q): Query<HistoryQuery>,
-) -> ApiResult<serde_json::Value> {
+    ApiPath(session_id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> ApiResult<SentimentHistory> {
     let list = sentiment::of_session(&state.db, op.workspace(), SessionId(session_id), q.limit.unwrap_or(50)).await?;
-    Ok(Json(json!({"sentiments": list})))
+    Ok(Json(SentimentHistory { sentiments: list }))
 }
 
-/// `GET /admin/sessions/{session_id}/sentiment/aggregate` → `{"aggregate": null |
-/// {session_id, window_type, window_start, avg_valence, …, valence_trend, engagement_trend, message_count}}`.
+/// `{"aggregate": SentimentAggregate | null}`.
+#[derive(Serialize, ToSchema)]
+struct SessionSentimentAggregate {
+    /// Null when nothing was scored.
+    aggregate: Option<SentimentAggregate>,
+}
+
+/// Averages and trends over a chat's scored messages.
+#[utoipa::path(
+    get,
+    path = "/admin/sessions/{session_id}/sentiment/aggregate",
+    tag = "sentiment",
+    params(("session_id" = i64, Path, description = "The chat session's id")),
+    responses(
+        (status = 200, body = SessionSentimentAggregate),
+        (status = 404, description = "No such chat in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn session_aggregate(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(session_id): Path<i64>,
-) -> ApiResult<serde_json::Value> {
+    ApiPath(session_id): ApiPath<i64>,
+) -> ApiResult<SessionSentimentAggregate> {
     let agg = sentiment::session_aggregate(&state.db, op.workspace(), SessionId(session_id)).await?;
-    Ok(Json(json!({"aggregate": agg})))
+    Ok(Json(SessionSentimentAggregate { aggregate: agg }))
 }
 
-/// `GET /admin/messages/{message_id}/sentiment` → the score; 404 when not scored.
+/// The sentiment score of one user message.
+#[utoipa::path(
+    get,
+    path = "/admin/messages/{message_id}/sentiment",
+    tag = "sentiment",
+    params(("message_id" = i64, Path, description = "The message's id")),
+    responses(
+        (status = 200, body = SentimentScore),
+        (status = 404, description = "No such message in the workspace, or not scored", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn message(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(message_id): Path<i64>,
+    ApiPath(message_id): ApiPath<i64>,
 ) -> ApiResult<SentimentScore> {
     Ok(Json(sentiment::of_message(&state.db, op.workspace(), MessageId(message_id)).await?))
 }
 
-/// `GET /admin/users/{user_id}/sentiment/aggregate` → `{"user_id", "aggregate": null | {…, "window_type": "user"}}`.
+/// `{"user_id", "aggregate": SentimentAggregate | null}`.
+#[derive(Serialize, ToSchema)]
+struct UserSentimentAggregate {
+    user_id: String,
+    /// Null when nothing was scored; `window_type` is `user`.
+    aggregate: Option<SentimentAggregate>,
+}
+
+/// Averages and trends over a user's scored messages, in all their chats.
+#[utoipa::path(
+    get,
+    path = "/admin/users/{user_id}/sentiment/aggregate",
+    tag = "sentiment",
+    params(("user_id" = String, Path, description = "The end user's id (as the chat or the API names them)")),
+    responses(
+        (status = 200, body = UserSentimentAggregate),
+        (status = 404, description = "No such user in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn user_aggregate(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(user_id): Path<String>,
-) -> ApiResult<serde_json::Value> {
+    ApiPath(user_id): ApiPath<String>,
+) -> ApiResult<UserSentimentAggregate> {
     let agg = sentiment::user_aggregate(&state.db, op.workspace(), &user_id).await?;
-    Ok(Json(json!({"user_id": user_id, "aggregate": agg})))
+    Ok(Json(UserSentimentAggregate { user_id, aggregate: agg }))
 }

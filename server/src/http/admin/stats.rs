@@ -2,67 +2,167 @@
 //! /admin/stats/users/{user_id}` and `POST /admin/stats/aggregate` (same paths and
 //! fields), plus the Overview page's figures `GET /admin/stats/dashboard?range=24h|7d|30d`
 //! and the model prices behind its cost (`GET /admin/stats/prices`, `PUT` / `DELETE
-//! /admin/stats/prices/{model}`). Everything is scoped to the caller's workspace.
+//! /admin/stats/prices/{model}`; changing them is for owners). Everything is scoped to
+//! the caller's workspace.
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Operator};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Operator};
 use app::engine::{stats, AppState};
 use app::error::AppError;
 use app::types::{ModelPrice, StatsOverview, StatsRange};
-use axum::extract::{Path, Query, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::extract::State;
+use axum::Json;
 use http::StatusCode;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The statistics routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/stats/overview", get(overview))
-        .route("/admin/stats/users/{user_id}", get(user))
-        .route("/admin/stats/aggregate", post(aggregate))
-        .route("/admin/stats/dashboard", get(dashboard))
-        .route("/admin/stats/prices", get(prices))
-        .route("/admin/stats/prices/{model}", put(set_price).delete(delete_price))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview))
+        .routes(routes!(user))
+        .routes(routes!(aggregate))
+        .routes(routes!(dashboard))
+        .routes(routes!(prices))
+        .routes(routes!(set_price, delete_price))
 }
 
+/// The engine answers the original's shapes as JSON; this reads them back as the
+/// documented type, so the schema cannot drift from the body (a missing or unknown field
+/// is a 500, which the API tests would show).
+fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| ApiError(app::engine::internal("stats json", e)))
+}
+
+/// The original's overview: today's figures (UTC day) and this clock hour's.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OriginalOverview {
+    /// End users with a message since midnight UTC.
+    active_users_today: i64,
+    /// End users with a message in the last 60 minutes.
+    active_users_hour: i64,
+    /// Messages today: the users', the personas' replies and operators'.
+    total_messages_today: i64,
+    /// Messages in the current clock hour.
+    messages_per_hour: f64,
+    /// Mean response time of today's successful chat turns (ms); 0 without any.
+    avg_response_time_ms: f64,
+    /// Share of today's chat turns that failed (0–100); 0 without turns.
+    error_rate_percent: f64,
+    /// The (at most) five personas with the most chat turns today, most first.
+    top_templates: Vec<TopTemplate>,
+}
+
+/// A persona and its chat turns today.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct TopTemplate {
+    /// The persona's name; `(deleted)` when it is gone.
+    name: String,
+    count: i64,
+}
+
+/// The original's overview figures.
+///
 /// `{active_users_today, active_users_hour, total_messages_today, messages_per_hour,
 /// avg_response_time_ms, error_rate_percent, top_templates: [{name, count}]}`.
-async fn overview(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<serde_json::Value> {
-    Ok(Json(stats::original_overview(&state.db, op.workspace()).await?))
+#[utoipa::path(get, path = "/admin/stats/overview", tag = "stats", responses((status = 200, body = OriginalOverview)))]
+async fn overview(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<OriginalOverview> {
+    Ok(Json(typed(stats::original_overview(&state.db, op.workspace()).await?)?))
 }
 
+/// The original's figures of one end user, over all time.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UserStats {
+    /// The end user's id (as the chat names them).
+    user_id: String,
+    /// Messages the user sent.
+    total_messages: i64,
+    /// Their first message (RFC 3339).
+    first_seen: String,
+    /// Their last message (RFC 3339).
+    last_seen: String,
+    /// Mean response time of their successful chat turns (ms, rounded); 0 without any.
+    avg_response_time_ms: i64,
+    /// Their chat turns that failed.
+    error_count: i64,
+    /// The share of their chat turns that failed (0–100); 0 without turns.
+    error_rate_percent: f64,
+}
+
+/// The original's figures of one end user.
+///
 /// `{user_id, total_messages, first_seen, last_seen, avg_response_time_ms, error_count,
-/// error_rate_percent}`; 404 for a user without messages.
+/// error_rate_percent}` over all time.
+#[utoipa::path(
+    get,
+    path = "/admin/stats/users/{user_id}",
+    tag = "stats",
+    params(("user_id" = String, Path, description = "The end user's id (as the chat names them)")),
+    responses(
+        (status = 200, body = UserStats),
+        (status = 404, description = "No such user in the workspace, or one without messages", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn user(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(user_id): Path<String>,
-) -> ApiResult<serde_json::Value> {
-    Ok(Json(stats::user_stats(&state.db, op.workspace(), &user_id).await?))
+    ApiPath(user_id): ApiPath<String>,
+) -> ApiResult<UserStats> {
+    Ok(Json(typed(stats::user_stats(&state.db, op.workspace(), &user_id).await?)?))
 }
 
-/// Aggregates the closed hours now: `{"status": "success", "message": "Metrics
-/// aggregated", "hours", "aggregated_until"}`.
-async fn aggregate(State(state): State<AppState>, Operator(_op): Operator) -> ApiResult<serde_json::Value> {
+/// `{"status": "success", "message": "Metrics aggregated", "hours", "aggregated_until"}`.
+#[derive(Serialize, ToSchema)]
+struct Aggregated {
+    /// Always `success`.
+    status: &'static str,
+    /// Always `Metrics aggregated`.
+    message: &'static str,
+    /// Hours aggregated by this call.
+    hours: i64,
+    /// Hours before this (ms since the Unix epoch) are aggregated.
+    aggregated_until: i64,
+}
+
+/// Aggregates the closed hours now.
+///
+/// The statistics are otherwise aggregated every minute in the background; this waits
+/// for a run in progress.
+#[utoipa::path(post, path = "/admin/stats/aggregate", tag = "stats", responses((status = 200, body = Aggregated)))]
+async fn aggregate(State(state): State<AppState>, Operator(_op): Operator) -> ApiResult<Aggregated> {
     let r = stats::aggregate(&state.db, |_, _| {}).await?;
-    Ok(Json(
-        json!({"status": "success", "message": "Metrics aggregated", "hours": r.hours, "aggregated_until": r.until}),
-    ))
+    Ok(Json(Aggregated { status: "success", message: "Metrics aggregated", hours: r.hours, aggregated_until: r.until }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RangeQuery {
+    /// The span the series cover: `24h` (the default; one point per hour), `7d` (per
+    /// hour) or `30d` (per day).
+    #[param(value_type = Option<StatsRange>)]
     range: Option<String>,
 }
 
-/// The Overview's figures ([`StatsOverview`]); `range` defaults to `24h`, anything but
-/// `24h`, `7d`, `30d` is 422.
+/// The Overview page's figures.
+///
+/// Today's cards, the series over `range`, the latency histogram and one row per persona
+/// version. A `range` other than `24h`, `7d`, `30d` is 422.
+#[utoipa::path(
+    get,
+    path = "/admin/stats/dashboard",
+    tag = "stats",
+    params(RangeQuery),
+    responses((status = 200, body = StatsOverview))
+)]
 async fn dashboard(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Query(q): Query<RangeQuery>,
+    ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> ApiResult<StatsOverview> {
     let range = match q.range.as_deref() {
         None | Some("") => StatsRange::Day,
@@ -71,23 +171,43 @@ async fn dashboard(
     Ok(Json(stats::overview(&state.db, op.workspace(), range).await?))
 }
 
-/// `{"prices": [{model, prompt_usd_per_mtok, completion_usd_per_mtok}]}`.
-async fn prices(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<serde_json::Value> {
-    Ok(Json(json!({"prices": stats::prices(&state.db, op.workspace()).await?})))
+/// `{"prices": […]}`.
+#[derive(Serialize, ToSchema)]
+struct PriceList {
+    /// By model name.
+    prices: Vec<ModelPrice>,
 }
 
-#[derive(Deserialize)]
-struct PriceBody {
+/// The workspace's model prices (USD per million tokens), by model name.
+#[utoipa::path(get, path = "/admin/stats/prices", tag = "stats", responses((status = 200, body = PriceList)))]
+async fn prices(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<PriceList> {
+    Ok(Json(PriceList { prices: stats::prices(&state.db, op.workspace()).await? }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct ModelPriceBody {
+    /// USD per million prompt tokens (finite, 0 or more).
     prompt_usd_per_mtok: f64,
+    /// USD per million completion tokens (finite, 0 or more).
     completion_usd_per_mtok: f64,
 }
 
-/// Sets a model's price (USD per million tokens) → the price.
+/// Sets a model's price. Owners only.
+///
+/// The estimated costs of the Overview and the request log use it.
+#[utoipa::path(
+    put,
+    path = "/admin/stats/prices/{model}",
+    tag = "stats",
+    params(("model" = String, Path, description = "The model's name as the provider reports it (1–200 characters)")),
+    request_body = ModelPriceBody,
+    responses((status = 200, description = "The price", body = ModelPrice))
+)]
 async fn set_price(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(model): Path<String>,
-    ApiJson(body): ApiJson<PriceBody>,
+    ApiPath(model): ApiPath<String>,
+    ApiJson(body): ApiJson<ModelPriceBody>,
 ) -> ApiResult<ModelPrice> {
     let price = ModelPrice {
         model: model.trim().to_string(),
@@ -98,11 +218,21 @@ async fn set_price(
     Ok(Json(price))
 }
 
-/// Removes a model's price → 204; 404 when it had none.
+/// Removes a model's price. Owners only.
+#[utoipa::path(
+    delete,
+    path = "/admin/stats/prices/{model}",
+    tag = "stats",
+    params(("model" = String, Path, description = "The model's name")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "The model had no price", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn delete_price(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(model): Path<String>,
+    ApiPath(model): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     stats::delete_price(&state.db, op.workspace(), &model).await?;
     Ok(StatusCode::NO_CONTENT)

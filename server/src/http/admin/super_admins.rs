@@ -17,72 +17,151 @@
 //! → `{"status": "changed"}` (422 naming the field that is wrong).
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, SessionOperator};
+use crate::http::extract::{ApiJson, ApiPath, SessionOperator};
 use app::engine::admins::{self, NewAdmin};
 use app::engine::{auth, AppState};
 use app::types::{AdminAccount, AdminUpdate};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The super admin routes and `POST /admin/password`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/super/admins", get(list).post(create))
-        .route("/super/admins/{id}", put(update).delete(deactivate))
-        .route("/admin/password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update, deactivate))
+        .routes(routes!(change_password))
 }
 
-async fn list(State(state): State<AppState>, SessionOperator(op): SessionOperator) -> ApiResult<Value> {
-    Ok(Json(json!({ "admins": admins::list(&state.db, &op).await? })))
+/// `{"admins": […]}`.
+#[derive(Serialize, ToSchema)]
+struct AdminList {
+    admins: Vec<AdminAccount>,
 }
 
+/// Every operator account, by email. Super admins only; a login, not a key.
+#[utoipa::path(get, path = "/super/admins", tag = "super-admins", responses((status = 200, body = AdminList)))]
+async fn list(State(state): State<AppState>, SessionOperator(op): SessionOperator) -> ApiResult<AdminList> {
+    Ok(Json(AdminList { admins: admins::list(&state.db, &op).await? }))
+}
+
+/// `{"admin": {…}, "password"?}`.
+#[derive(Serialize, ToSchema)]
+struct CreatedAdmin {
+    admin: AdminAccount,
+    /// The generated password, when the request gave none: shown only here. Absent when
+    /// the request set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+}
+
+/// Creates an operator.
+///
+/// Without `workspace_id` the operator gets a workspace of their own (as its owner); with
+/// it they join that workspace with `role` (default `editor`). Without a `password` (at
+/// least 10 characters) one is generated and answered only here.
+#[utoipa::path(
+    post,
+    path = "/super/admins",
+    tag = "super-admins",
+    request_body(
+        content = NewAdmin,
+        description = "`email`; optional `password` (at least 10 characters; blank or absent: generated), \
+`workspace_id` (join it; absent: a new workspace), `role` (with `workspace_id`; default `editor`), `is_super`"
+    ),
+    responses(
+        (status = 201, description = "Created; `password` is there only when it was generated", body = CreatedAdmin),
+        (status = 404, description = "No such workspace", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "The email is taken", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     SessionOperator(op): SessionOperator,
     ApiJson(b): ApiJson<NewAdmin>,
-) -> Result<(http::StatusCode, Json<Value>), ApiError> {
+) -> Result<(http::StatusCode, Json<CreatedAdmin>), ApiError> {
     let (admin, password) = admins::create(&state.db, &op, &b).await?;
-    let mut body = json!({ "admin": admin });
-    if let Some(p) = password {
-        body["password"] = json!(p);
-    }
-    Ok((http::StatusCode::CREATED, Json(body)))
+    Ok((http::StatusCode::CREATED, Json(CreatedAdmin { admin, password })))
 }
 
+/// Changes an operator account.
+///
+/// Fields left out keep their value; `password` (at least 10 characters) resets it. A
+/// super admin cannot deactivate themselves or drop their own super admin flag (409).
+#[utoipa::path(
+    put,
+    path = "/super/admins/{id}",
+    tag = "super-admins",
+    params(("id" = i64, Path, description = "The account's id")),
+    request_body = AdminUpdate,
+    responses(
+        (status = 200, description = "The account after the change", body = AdminAccount),
+        (status = 404, description = "No such account", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "A super admin would lock themselves out", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     SessionOperator(op): SessionOperator,
-    id: Result<Path<i64>, PathRejection>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<AdminUpdate>,
 ) -> ApiResult<AdminAccount> {
-    let Path(id) = id?;
     Ok(Json(admins::update(&state.db, &op, id, &b).await?))
 }
 
+/// Deactivates an operator account.
+///
+/// The account is refused from its next request; it and its history stay.
+#[utoipa::path(
+    delete,
+    path = "/super/admins/{id}",
+    tag = "super-admins",
+    params(("id" = i64, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The account, deactivated", body = AdminAccount),
+        (status = 404, description = "No such account", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "A super admin cannot deactivate themselves", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn deactivate(
     State(state): State<AppState>,
     SessionOperator(op): SessionOperator,
-    id: Result<Path<i64>, PathRejection>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<AdminAccount> {
-    let Path(id) = id?;
     Ok(Json(admins::deactivate(&state.db, &op, id).await?))
 }
 
-#[derive(Deserialize)]
-struct PasswordBody {
+#[derive(Deserialize, ToSchema)]
+struct PasswordChangeBody {
+    /// The password the operator logs in with now (422 on this field when wrong).
     current_password: String,
+    /// The new password, at least 10 characters (422 on this field when shorter).
     new_password: String,
 }
 
+/// `{"status": "changed"}`.
+#[derive(Serialize, ToSchema)]
+struct PasswordChanged {
+    /// Always `changed`.
+    status: &'static str,
+}
+
+/// Changes the caller's own password. A login, not a key.
+#[utoipa::path(
+    post,
+    path = "/admin/password",
+    tag = "auth",
+    request_body = PasswordChangeBody,
+    responses((status = 200, description = "Changed", body = PasswordChanged))
+)]
 async fn change_password(
     State(state): State<AppState>,
     SessionOperator(op): SessionOperator,
-    ApiJson(b): ApiJson<PasswordBody>,
-) -> ApiResult<Value> {
+    ApiJson(b): ApiJson<PasswordChangeBody>,
+) -> ApiResult<PasswordChanged> {
     auth::change_password(&state.db, &op, &b.current_password, &b.new_password).await?;
-    Ok(Json(json!({"status": "changed"})))
+    Ok(Json(PasswordChanged { status: "changed" }))
 }

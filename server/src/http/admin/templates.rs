@@ -4,36 +4,40 @@
 
 use super::save_status;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, Operator};
+use crate::http::extract::{ApiJson, ApiPath, Operator};
 use app::engine::ids::PersonaId;
 use app::engine::personas::VersionPatch;
 use app::engine::{personas, AppState};
 use app::types::{
     DeclaredVariable, Label, LabelMove, ModelSettings, PersonaDetail, PersonaKind, PersonaSummary, VersionInfo,
 };
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The template routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/templates", get(list_templates).post(create_template))
-        .route("/admin/templates/{id}", get(get_template).put(update_template))
-        .route("/admin/templates/{id}/history", get(history))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_templates, create_template))
+        .routes(routes!(get_template, update_template))
+        .routes(routes!(history))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct CreateTemplateBody {
+    /// The persona's name: 1–80 characters, no control characters, unique in the workspace.
     name: String,
+    /// The template (MiniJinja, at most 64 KiB); it must compile.
     content: String,
     /// Kept for compatibility; the author recorded is the logged-in operator.
     #[serde(default)]
     #[allow(dead_code)]
     created_by: Option<String>,
+    /// The version's note (at most 500 characters).
     #[serde(default)]
     note: Option<String>,
     /// `chat` or `text`; default: chat for a new persona, the latest version's otherwise.
@@ -42,6 +46,7 @@ struct CreateTemplateBody {
     /// Model settings (missing fields take the defaults); default: as for `kind`.
     #[serde(default)]
     settings: Option<ModelSettings>,
+    /// Variables the template declares, with their defaults (at most 32).
     #[serde(default)]
     variables: Option<Vec<DeclaredVariable>>,
     /// Move this label (e.g. `production`) to the version written.
@@ -49,7 +54,8 @@ struct CreateTemplateBody {
     label: Option<String>,
 }
 
-#[derive(Serialize)]
+/// The persona (its list fields) with the version written.
+#[derive(Serialize, ToSchema)]
 struct TemplateWritten {
     #[serde(flatten)]
     persona: PersonaSummary,
@@ -59,10 +65,39 @@ struct TemplateWritten {
     unchanged: bool,
 }
 
-/// `POST /admin/templates`: creates a published persona (`production` at v1), as the
-/// original API did. A name that exists is refused: 409 with the existing persona's `id`
-/// (a new version is `PUT /admin/templates/{id}` or `POST …/versions`). With `label`, that
-/// label is moved to v1 as well.
+/// The 409 of `POST /admin/templates` for a name in use:
+/// `{"error": {"code": "conflict", "id", "message"}}`.
+#[derive(Serialize, ToSchema)]
+struct NameTaken {
+    error: NameTakenDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+struct NameTakenDetail {
+    /// Always `conflict`.
+    #[schema(value_type = String, example = "conflict")]
+    code: &'static str,
+    /// The existing persona's id: `PUT /admin/templates/{id}` saves a new version of it.
+    id: i64,
+    message: String,
+}
+
+/// Creates a published persona (`production` at v1).
+///
+/// As the original API did. A name that exists is refused: 409 with the existing persona's
+/// `id` (a new version is `PUT /admin/templates/{id}` or `POST …/versions`). With `label`,
+/// that label is moved to v1 as well.
+#[utoipa::path(
+    post,
+    path = "/admin/templates",
+    tag = "templates",
+    request_body = CreateTemplateBody,
+    responses(
+        (status = 201, description = "Created at version 1", body = TemplateWritten),
+        (status = 409, description = "A persona with this name exists: `id` is its id (two creations racing \
+            get the usual error body, without `id`)", body = NameTaken),
+    )
+)]
 async fn create_template(
     State(state): State<AppState>,
     Operator(op): Operator,
@@ -74,7 +109,7 @@ async fn create_template(
         let message = format!(
             "a persona called “{name}” already exists (id {id}); PUT /admin/templates/{id} saves a new version"
         );
-        let body = json!({"error": {"code": "conflict", "message": message, "id": id}});
+        let body = NameTaken { error: NameTakenDetail { code: "conflict", id: id.get(), message } };
         return Ok((http::StatusCode::CONFLICT, Json(body)).into_response());
     }
     let patch = VersionPatch {
@@ -94,10 +129,12 @@ async fn create_template(
     Ok((http::StatusCode::CREATED, Json(written)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct UpdateTemplateBody {
+    /// The template (MiniJinja, at most 64 KiB); it must compile.
     content: String,
-    /// The version's note (the original's name for it).
+    /// The version's note (the original's name for it; `note` is accepted too), at most
+    /// 500 characters.
     #[serde(default, alias = "note")]
     change_description: Option<String>,
     /// Kept for compatibility; the author recorded is the logged-in operator.
@@ -106,23 +143,41 @@ struct UpdateTemplateBody {
     updated_by: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TemplateUpdated {
     template_id: i64,
     /// The version now in `production` (the latest when the content was unchanged).
     new_version: i64,
+    /// The operator who saved it.
     updated_by: String,
+    /// True when the content equals the latest version's and nothing was written.
     unchanged: bool,
     version: VersionInfo,
 }
 
-/// `PUT /admin/templates/{id}` `{"content", "change_description"?}` — the original's
-/// update: saves a new version (kind, settings and variables kept from the latest) and
-/// publishes it (moves `production` to it), as the original's scripts expect.
+/// Saves a new version and publishes it (the original's update).
+///
+/// `{"content", "change_description"?}`: kind, settings and variables are kept from the
+/// latest version, and `production` moves to the version saved, as the original's scripts
+/// expect.
+#[utoipa::path(
+    put,
+    path = "/admin/templates/{id}",
+    tag = "templates",
+    params(("id" = i64, Path, description = "The persona's id")),
+    request_body = UpdateTemplateBody,
+    responses(
+        (status = 201, description = "A version was written and published", body = TemplateUpdated),
+        (status = 200, description = "Unchanged: the content equals the latest version's; `production` \
+            points to it", body = TemplateUpdated),
+        (status = 404, description = "No such persona in the workspace", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "Someone else is saving this persona; try again", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn update_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<PersonaId>,
+    ApiPath(id): ApiPath<PersonaId>,
     ApiJson(b): ApiJson<UpdateTemplateBody>,
 ) -> Result<(http::StatusCode, Json<TemplateUpdated>), ApiError> {
     let ws = op.workspace();
@@ -140,31 +195,63 @@ async fn update_template(
     Ok((save_status(&r), Json(body)))
 }
 
+/// The workspace's personas, by name (deleted ones are in the trash).
+#[utoipa::path(
+    get,
+    path = "/admin/templates",
+    tag = "templates",
+    responses((status = 200, body = Vec<PersonaSummary>))
+)]
 async fn list_templates(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<Vec<PersonaSummary>> {
     Ok(Json(personas::list(&state.db, op.workspace()).await?))
 }
 
+/// One persona with all its versions (newest first), labels and label moves.
+#[utoipa::path(
+    get,
+    path = "/admin/templates/{id}",
+    tag = "templates",
+    params(("id" = i64, Path, description = "The persona's id")),
+    responses(
+        (status = 200, body = PersonaDetail),
+        (status = 404, description = "No such persona in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn get_template(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<PersonaId>,
+    ApiPath(id): ApiPath<PersonaId>,
 ) -> ApiResult<PersonaDetail> {
     Ok(Json(personas::get(&state.db, op.workspace(), id).await?))
 }
 
-#[derive(Serialize)]
-struct History {
+/// `{"versions", "labels", "label_moves"}`.
+#[derive(Serialize, ToSchema)]
+struct TemplateHistory {
+    /// Newest first.
     versions: Vec<VersionInfo>,
+    /// `production` first, then by name.
     labels: Vec<Label>,
+    /// Newest first.
     label_moves: Vec<LabelMove>,
 }
 
-/// `GET /admin/templates/{id}/history`: versions newest first, labels, label moves.
+/// A persona's history: versions newest first, labels, label moves.
+#[utoipa::path(
+    get,
+    path = "/admin/templates/{id}/history",
+    tag = "templates",
+    params(("id" = i64, Path, description = "The persona's id")),
+    responses(
+        (status = 200, body = TemplateHistory),
+        (status = 404, description = "No such persona in the workspace", body = crate::http::openapi::ErrorBody),
+    )
+)]
 async fn history(
     State(state): State<AppState>,
     Operator(op): Operator,
-    Path(id): Path<PersonaId>,
-) -> ApiResult<History> {
+    ApiPath(id): ApiPath<PersonaId>,
+) -> ApiResult<TemplateHistory> {
     let p = personas::get(&state.db, op.workspace(), id).await?;
-    Ok(Json(History { versions: p.versions, labels: p.labels, label_moves: p.label_moves }))
+    Ok(Json(TemplateHistory { versions: p.versions, labels: p.labels, label_moves: p.label_moves }))
 }
