@@ -23,7 +23,7 @@ test("the API reference lists the operations and runs one", async ({ page, baseU
   await expect(docs.getByRole("heading", { name: /PromptDev/ })).toBeVisible();
   // Grouped by area, each operation with its summary.
   await expect(docs.locator("#operations-tag-templates")).toBeVisible();
-  const me = docs.locator("#operations-auth-me");
+  const me = docs.locator("#operations-auth-auth_me");
   await expect(me).toContainText("/admin/me");
   await docs.screenshot({ path: test.info().outputPath("docs-1280.png") });
 
