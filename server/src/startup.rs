@@ -25,8 +25,7 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1
 /// queue (a turn a job started still finishes within [`SHUTDOWN_GRACE`]).
 pub const JOBS_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Name of the operator session cookie.
-pub const SESSION_COOKIE: &str = "pd_session";
+pub use http::SESSION_COOKIE;
 
 /// How long start-up waits for the database's first connection before serving without
 /// it (`/ready` 503, retried every [`DB_RETRY`]).

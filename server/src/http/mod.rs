@@ -36,6 +36,9 @@ use app::engine::AppState;
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 
+/// Name of the operator session cookie (HttpOnly, SameSite=Lax; Secure per `secure_cookies`).
+pub const SESSION_COOKIE: &str = "pd_session";
+
 /// Every non-Leptos route, with its OpenAPI description (see [`openapi`]). The REST
 /// routes read JSON bodies up to [`limits::JSON_BODY_BYTES`] (the import route up to
 /// [`limits::IMPORT_BODY_BYTES`]).

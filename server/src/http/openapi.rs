@@ -157,7 +157,7 @@ impl Modify for Shared {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::startup::SESSION_COOKIE,
+                super::SESSION_COOKIE,
                 "The operator session `POST /admin/login` starts (HttpOnly cookie).",
             ))),
         );

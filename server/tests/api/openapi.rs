@@ -300,6 +300,8 @@ async fn run_schemathesis(base: &str, header: &str, filters: &[&str]) {
         .args(["--report", "junit", "--report-dir"])
         .arg(&report)
         .env("NO_COLOR", "1")
+        // Its cache of earlier crashes goes with the report, not into the checkout.
+        .current_dir(&report)
         .output()
         .await
         .unwrap();
