@@ -12,8 +12,8 @@ use crate::engine::now_ms;
 use crate::engine::store::stats::{self as store, Bucket, Counters, GroupBy};
 use crate::error::{AppError, AppResult};
 use crate::types::{
-    AggregateReport, LatencyBucket, ModelPrice, SeriesPoint, StatsCards, StatsOverview, StatsRange, VersionStats,
-    DAY_MS, HOUR_MS, LATENCY_BOUNDS_MS,
+    AggregateReport, LatencyBucket, ModelPrice, OriginalOverview, SeriesPoint, StatsCards, StatsOverview, StatsRange,
+    TopTemplate, UserStats, VersionStats, DAY_MS, HOUR_MS, LATENCY_BOUNDS_MS,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -290,7 +290,7 @@ async fn versions(db: &Db, ws: WorkspaceId, start: i64, until: i64, now: i64) ->
 /// error_rate_percent, top_templates: [{name, count}]}` — `messages_per_hour` is this
 /// clock hour's messages, `top_templates` the five personas with the most chat turns
 /// today. Errors: `Internal`.
-pub async fn original_overview(db: &Db, ws: WorkspaceId) -> AppResult<serde_json::Value> {
+pub async fn original_overview(db: &Db, ws: WorkspaceId) -> AppResult<OriginalOverview> {
     let o = overview(db, ws, StatsRange::Day).await?;
     let now = o.now;
     let hour = floor(now, HOUR_MS);
@@ -311,37 +311,37 @@ pub async fn original_overview(db: &Db, ws: WorkspaceId) -> AppResult<serde_json
         .collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     top.truncate(5);
-    Ok(serde_json::json!({
-        "active_users_today": o.cards.active_users_today,
-        "active_users_hour": o.cards.active_users_hour,
-        "total_messages_today": o.cards.messages_today,
-        "messages_per_hour": this_hour as f64,
-        "avg_response_time_ms": o.cards.avg_response_ms.unwrap_or(0.0),
-        "error_rate_percent": o.cards.error_rate_percent,
-        "top_templates": top.into_iter().map(|(name, count)| serde_json::json!({"name": name, "count": count})).collect::<Vec<_>>(),
-    }))
+    Ok(OriginalOverview {
+        active_users_today: o.cards.active_users_today,
+        active_users_hour: o.cards.active_users_hour,
+        total_messages_today: o.cards.messages_today,
+        messages_per_hour: this_hour as f64,
+        avg_response_time_ms: o.cards.avg_response_ms.unwrap_or(0.0),
+        error_rate_percent: o.cards.error_rate_percent,
+        top_templates: top.into_iter().map(|(name, count)| TopTemplate { name, count }).collect(),
+    })
 }
 
 /// The original's `GET /admin/stats/users/{user_id}`: `{user_id, total_messages,
 /// first_seen, last_seen (RFC 3339), avg_response_time_ms, error_count,
 /// error_rate_percent}` over all time. Errors: `NotFound` for an unknown user or one
 /// without messages.
-pub async fn user_stats(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<serde_json::Value> {
+pub async fn user_stats(db: &Db, ws: WorkspaceId, user_id: &str) -> AppResult<UserStats> {
     let f =
         store::user_figures(db, ws, user_id).await?.ok_or_else(|| AppError::not_found(format!("user {user_id}")))?;
     let (Some(first), Some(last)) = (f.first_seen, f.last_seen) else {
         return Err(AppError::not_found(format!("user {user_id}")));
     };
     let iso = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default();
-    Ok(serde_json::json!({
-        "user_id": user_id,
-        "total_messages": f.messages,
-        "first_seen": iso(first),
-        "last_seen": iso(last),
-        "avg_response_time_ms": mean(f.latency_sum_ms as f64, f.latency_n).unwrap_or(0.0).round() as i64,
-        "error_count": f.chat_errors,
-        "error_rate_percent": percent(f.chat_errors, f.chat_requests).unwrap_or(0.0),
-    }))
+    Ok(UserStats {
+        user_id: user_id.to_string(),
+        total_messages: f.messages,
+        first_seen: iso(first),
+        last_seen: iso(last),
+        avg_response_time_ms: mean(f.latency_sum_ms as f64, f.latency_n).unwrap_or(0.0).round() as i64,
+        error_count: f.chat_errors,
+        error_rate_percent: percent(f.chat_errors, f.chat_requests).unwrap_or(0.0),
+    })
 }
 
 /// `ws`'s model prices, by model name.

@@ -207,3 +207,53 @@ impl ModelPrice {
         Ok(())
     }
 }
+
+/// The original's `GET /admin/stats/overview`: today's figures (UTC day) and this clock
+/// hour's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OriginalOverview {
+    /// End users with a message since midnight UTC.
+    pub active_users_today: i64,
+    /// End users with a message in the last 60 minutes.
+    pub active_users_hour: i64,
+    /// Messages today: the users', the personas' replies and operators'.
+    pub total_messages_today: i64,
+    /// Messages in the current clock hour.
+    pub messages_per_hour: f64,
+    /// Mean response time of today's successful chat turns (ms); 0 without any.
+    pub avg_response_time_ms: f64,
+    /// Share of today's chat turns that failed (0–100); 0 without turns.
+    pub error_rate_percent: f64,
+    /// The (at most) five personas with the most chat turns today, most first.
+    pub top_templates: Vec<TopTemplate>,
+}
+
+/// A persona and its chat turns today.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TopTemplate {
+    /// The persona's name; `(deleted)` when it is gone.
+    pub name: String,
+    pub count: i64,
+}
+
+/// The original's `GET /admin/stats/users/{user_id}`: one end user's figures over all time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserStats {
+    /// The end user's id (as the chat names them).
+    pub user_id: String,
+    /// Messages the user sent.
+    pub total_messages: i64,
+    /// Their first message (RFC 3339).
+    pub first_seen: String,
+    /// Their last message (RFC 3339).
+    pub last_seen: String,
+    /// Mean response time of their successful chat turns (ms, rounded); 0 without any.
+    pub avg_response_time_ms: i64,
+    /// Their chat turns that failed.
+    pub error_count: i64,
+    /// The share of their chat turns that failed (0–100); 0 without turns.
+    pub error_rate_percent: f64,
+}

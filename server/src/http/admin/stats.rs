@@ -9,7 +9,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Operator};
 use app::engine::{stats, AppState};
 use app::error::AppError;
-use app::types::{ModelPrice, StatsOverview, StatsRange};
+use app::types::{ModelPrice, OriginalOverview, StatsOverview, StatsRange, UserStats};
 use axum::extract::State;
 use axum::Json;
 use http::StatusCode;
@@ -29,69 +29,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_price, delete_price))
 }
 
-/// The engine answers the original's shapes as JSON; this reads them back as the
-/// documented type, so the schema cannot drift from the body (a missing or unknown field
-/// is a 500, which the API tests would show).
-fn typed<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError(app::engine::internal("stats json", e)))
-}
-
-/// The original's overview: today's figures (UTC day) and this clock hour's.
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct OriginalOverview {
-    /// End users with a message since midnight UTC.
-    active_users_today: i64,
-    /// End users with a message in the last 60 minutes.
-    active_users_hour: i64,
-    /// Messages today: the users', the personas' replies and operators'.
-    total_messages_today: i64,
-    /// Messages in the current clock hour.
-    messages_per_hour: f64,
-    /// Mean response time of today's successful chat turns (ms); 0 without any.
-    avg_response_time_ms: f64,
-    /// Share of today's chat turns that failed (0–100); 0 without turns.
-    error_rate_percent: f64,
-    /// The (at most) five personas with the most chat turns today, most first.
-    top_templates: Vec<TopTemplate>,
-}
-
-/// A persona and its chat turns today.
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct TopTemplate {
-    /// The persona's name; `(deleted)` when it is gone.
-    name: String,
-    count: i64,
-}
-
 /// The original's overview figures.
 ///
 /// `{active_users_today, active_users_hour, total_messages_today, messages_per_hour,
 /// avg_response_time_ms, error_rate_percent, top_templates: [{name, count}]}`.
 #[utoipa::path(get, path = "/admin/stats/overview", tag = "stats", responses((status = 200, body = OriginalOverview)))]
 async fn overview(State(state): State<AppState>, Operator(op): Operator) -> ApiResult<OriginalOverview> {
-    Ok(Json(typed(stats::original_overview(&state.db, op.workspace()).await?)?))
-}
-
-/// The original's figures of one end user, over all time.
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct UserStats {
-    /// The end user's id (as the chat names them).
-    user_id: String,
-    /// Messages the user sent.
-    total_messages: i64,
-    /// Their first message (RFC 3339).
-    first_seen: String,
-    /// Their last message (RFC 3339).
-    last_seen: String,
-    /// Mean response time of their successful chat turns (ms, rounded); 0 without any.
-    avg_response_time_ms: i64,
-    /// Their chat turns that failed.
-    error_count: i64,
-    /// The share of their chat turns that failed (0–100); 0 without turns.
-    error_rate_percent: f64,
+    Ok(Json(stats::original_overview(&state.db, op.workspace()).await?))
 }
 
 /// The original's figures of one end user.
@@ -113,7 +57,7 @@ async fn user(
     Operator(op): Operator,
     ApiPath(user_id): ApiPath<String>,
 ) -> ApiResult<UserStats> {
-    Ok(Json(typed(stats::user_stats(&state.db, op.workspace(), &user_id).await?)?))
+    Ok(Json(stats::user_stats(&state.db, op.workspace(), &user_id).await?))
 }
 
 /// `{"status": "success", "message": "Metrics aggregated", "hours", "aggregated_until"}`.
